@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vid — top-level entry points:
+#   make            build vid.ko for KDIR (default: the running kernel's
+#                   build tree, else the newest Debian linux-headers)
+#   make run        the demo: boot a TCG VM, load vid.ko, use a partition
+#   make check      every test: unit, build, style, kselftests on 6.1+6.12
+#   make bench      benchmarks (BENCH lines)
+#   make style      checkpatch --strict and sparse over the module sources
+#   make install    install vid.ko for KDIR's kernel (modules_install)
+
+REPO     := $(CURDIR)
+BUILD    := $(REPO)/build
+LINUX_SRC ?= $(BUILD)/linux-src
+
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
+
+MOD_SRCS := Kbuild $(wildcard hvcore/*.[ch] hvcore/*/*.[ch] vid/*.[ch] \
+	uapi/linux/*.h)
+
+CFLAGS_USER := -O2 -Wall -Werror -static -pthread -Iuapi -Itools/libvid
+
+.PHONY: all module clean run check bench style install tools unit deps
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(REPO) W=1 modules
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(REPO) modules_install
+
+# Per-kernel out-of-tree copy, so both kernels' objects can coexist:
+# build/<kver>/src is the module tree, build/<kver>/stage what the
+# initramfs carries (scripts/run-suite.sh).
+build/%/stage/vid.ko: $(MOD_SRCS)
+	@mkdir -p build/$*/src build/$*/stage
+	@cp -a --parents $(MOD_SRCS) build/$*/src/
+	$(MAKE) -C /usr/src/linux-headers-$* M=$(BUILD)/$*/src W=1 modules
+	cp build/$*/src/vid.ko $@
+
+tools: build/bin/vidctl
+
+build/bin/vidctl: tools/vidctl.c tools/libvid/libvid.c tools/libvid/libvid.h uapi/linux/vid.h
+	@mkdir -p build/bin
+	$(CC) $(CFLAGS_USER) -o $@ tools/vidctl.c tools/libvid/libvid.c
+
+unit: build/unit/pool_test
+	build/unit/pool_test
+
+build/unit/pool_test: selftests/unit/pool_test.c hvcore/pool.c hvcore/pool.h
+	@mkdir -p build/unit
+	$(CC) -O2 -Wall -Werror -pthread -Iselftests/unit \
+		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
+		selftests/unit/pool_test.c hvcore/pool.c
+
+style:
+	scripts/style.sh
+
+deps:
+	scripts/deps.sh
+
+run:
+	scripts/demo.sh
+
+check:
+	scripts/check.sh
+
+bench:
+	scripts/bench.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(REPO) clean
+	rm -rf build

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvcore internals: shared by the files of the hypervisor core only.
+ * Nothing outside hvcore/ includes this; they use hv_call.h.
+ */
+#ifndef VID_HVCORE_H
+#define VID_HVCORE_H
+
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+
+#include "hv_call.h"
+#include "pool.h"
+
+/* VP pointers per VP-table page, and table pages for the largest count. */
+#define HV_VP_TABLE_ENTRIES	(PAGE_SIZE / sizeof(void *))
+#define HV_VP_TABLE_PAGES_MAX	DIV_ROUND_UP(HV_MAX_VPS_PER_PARTITION, \
+					     HV_VP_TABLE_ENTRIES)
+
+/**
+ * struct hv_partition - one child partition; lives in one page taken from
+ * the root pool, so it costs the kernel nothing the root did not deposit.
+ * @id: partition id, the key in the partition table.
+ * @refs: one for the partition table, one per hv_partition_get().
+ * @lock: protects every field below it.
+ * @deleted: hv_call_delete_partition() ran; no call may start.
+ * @state: enum hv_partition_state.
+ * @max_vp_count: VP limit, fixed at initialize.
+ * @vendor_id: CPUID 0x40000000 EBX, ECX, EDX.
+ * @vp_table: VP pointer table pages, from @pool at initialize.
+ * @pool: this partition's deposit pool (it has its own lock).
+ */
+struct hv_partition {
+	u64 id;
+	refcount_t refs;
+	/* protects the fields below */
+	struct mutex lock;
+	bool deleted;
+	enum hv_partition_state state;
+	u32 max_vp_count;
+	u32 vendor_id[3];
+	void *vp_table[HV_VP_TABLE_PAGES_MAX];
+	struct hv_pool pool;
+};
+
+/* The root's own pool: partition objects and per-CPU host save pages. */
+extern struct hv_pool hv_root_pool;
+
+/* partition.c */
+struct hv_partition *hv_partition_get(u64 id);
+void hv_partition_put(struct hv_partition *p);
+/* The pool a deposit call names: a partition's or the root's. */
+struct hv_pool *hv_pool_get(u64 partition_id, struct hv_partition **held);
+void hv_partitions_exit(void);
+
+/* virt.c: reference-counted ownership of the virtualization hardware. */
+hv_status_t hv_virt_get(void);
+void hv_virt_put(void);
+int hv_virt_init(void);
+void hv_virt_exit(void);
+
+#endif /* VID_HVCORE_H */

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AMD SVM backend: hardware detection and per-CPU enable/disable.
+ *
+ * Ownership rule: EFER.SVME set on a CPU means some hypervisor owns it.
+ * If it is set before we touch the CPU, it is not ours (kvm_amd on 6.12
+ * sets it at module load): refuse with -EBUSY and touch nothing, the same
+ * check KVM makes in svm_hardware_enable(), so the exclusion is symmetric.
+ */
+#include <linux/kernel.h>
+#include <linux/printk.h>
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
+#include <asm/page.h>
+
+#include "../arch.h"
+
+#define SVM_VM_CR_SVMDIS	BIT_ULL(4)
+
+static int svm_hardware_probe(void)
+{
+	u64 vm_cr;
+
+	if (!boot_cpu_has(X86_FEATURE_SVM)) {
+		if (boot_cpu_has(X86_FEATURE_VMX))
+			pr_err("vid: CPU has Intel VT-x, but the VMX backend is not implemented yet; AMD-V is required\n");
+		else
+			pr_err("vid: CPU has no hardware virtualization (AMD-V/SVM required)\n");
+		return -ENODEV;
+	}
+	if (!boot_cpu_has(X86_FEATURE_NPT)) {
+		pr_err("vid: CPU has AMD-V but no nested paging (NPT), which vid requires\n");
+		return -ENODEV;
+	}
+	if (rdmsrl_safe(MSR_VM_CR, &vm_cr) == 0 && (vm_cr & SVM_VM_CR_SVMDIS)) {
+		pr_err("vid: AMD-V is disabled by the firmware (VM_CR.SVMDIS); enable SVM in the BIOS setup\n");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int svm_hardware_enable_cpu(void *host_save)
+{
+	u64 efer;
+
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME)
+		return -EBUSY;
+	wrmsrl(MSR_VM_HSAVE_PA, __pa(host_save));
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	return 0;
+}
+
+static void svm_hardware_disable_cpu(void)
+{
+	u64 efer;
+
+	/* GIF must be set before SVME is cleared, or interrupts stay off. */
+	asm volatile("stgi" ::: "memory");
+	rdmsrl(MSR_EFER, efer);
+	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+}
+
+const struct hv_arch_ops svm_arch_ops = {
+	.name = "svm",
+	.hardware_probe = svm_hardware_probe,
+	.hardware_enable_cpu = svm_hardware_enable_cpu,
+	.hardware_disable_cpu = svm_hardware_disable_cpu,
+};

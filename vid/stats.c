@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module-wide allocation accounting. Every object and page the VID takes
+ * from the kernel goes through these helpers, so a test can check that
+ * everything came back: /sys/kernel/debug/vid/stats shows one "key value"
+ * per line:
+ *   partitions  live partitions
+ *   objects     live objects allocated with vid_kzalloc()
+ *   bytes       their size
+ *   pages       pages held from the page allocator (deposits included)
+ *   virt_cpus   CPUs on which vid owns the virtualization hardware
+ */
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "vid.h"
+
+static atomic64_t vid_objects, vid_bytes, vid_pages, vid_partitions;
+static struct dentry *vid_debugfs;
+
+void *vid_kzalloc(size_t size)
+{
+	void *obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+
+	if (obj) {
+		atomic64_inc(&vid_objects);
+		atomic64_add(size, &vid_bytes);
+	}
+	return obj;
+}
+
+void vid_kfree(void *obj, size_t size)
+{
+	if (!obj)
+		return;
+	kfree(obj);
+	atomic64_dec(&vid_objects);
+	atomic64_sub(size, &vid_bytes);
+}
+
+/* Charged to the caller's memory cgroup. */
+struct page *vid_page_alloc(void)
+{
+	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT);
+
+	if (page)
+		atomic64_inc(&vid_pages);
+	return page;
+}
+
+void vid_page_free(struct page *page)
+{
+	__free_page(page);
+	atomic64_dec(&vid_pages);
+}
+
+void vid_stats_partition(int delta)
+{
+	atomic64_add(delta, &vid_partitions);
+}
+
+static int vid_stats_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "partitions %lld\n", atomic64_read(&vid_partitions));
+	seq_printf(m, "objects %lld\n", atomic64_read(&vid_objects));
+	seq_printf(m, "bytes %lld\n", atomic64_read(&vid_bytes));
+	seq_printf(m, "pages %lld\n", atomic64_read(&vid_pages));
+	seq_printf(m, "virt_cpus %u\n", hv_core_virt_cpus());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vid_stats);
+
+int vid_stats_init(void)
+{
+	/* debugfs is optional: failures are not fatal (debugfs API rule). */
+	vid_debugfs = debugfs_create_dir("vid", NULL);
+	debugfs_create_file("stats", 0400, vid_debugfs, NULL, &vid_stats_fops);
+	return 0;
+}
+
+void vid_stats_exit(void)
+{
+	debugfs_remove_recursive(vid_debugfs);
+	if (atomic64_read(&vid_objects) || atomic64_read(&vid_pages))
+		pr_err("vid: leaked %lld objects and %lld pages\n",
+		       atomic64_read(&vid_objects), atomic64_read(&vid_pages));
+}

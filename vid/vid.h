@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VID: /dev/vid and the partition objects userspace holds. It reaches
+ * the hypervisor only through hv_call_*() (hvcore/hv_call.h).
+ */
+#ifndef VID_VID_H
+#define VID_VID_H
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+#include "../hvcore/hv_call.h"
+#include "../uapi/linux/vid.h"
+
+/* Most pages one VID_PARTITION_DEPOSIT call may ask for (256 MiB). */
+#define VID_DEPOSIT_MAX_PAGES	65536
+
+/**
+ * struct vid_partition - what a partition fd refers to
+ * @id: the hypervisor's partition id.
+ * @lock: protects @name and orders shape changes against initialize.
+ * @name: VID_PROP_NAME, NUL-terminated.
+ */
+struct vid_partition {
+	u64 id;
+	/* protects name; orders shape changes against initialize */
+	struct mutex lock;
+	char name[VID_NAME_MAX];
+};
+
+/* status.c: the one place HV_STATUS_* becomes an errno. */
+int vid_status_to_errno(hv_status_t status);
+
+/* deposit.c */
+int vid_deposit_pages(u64 partition_id, u64 count);
+int vid_withdraw_pages(u64 partition_id, u64 max, u64 *withdrawn);
+void vid_withdraw_all(u64 partition_id);
+bool vid_deposit_retry(u64 partition_id, hv_status_t status,
+		       unsigned int *tries, int *err);
+
+/* partition.c */
+int vid_partition_create(const struct vid_create_partition __user *uarg);
+long vid_partition_property(struct vid_partition *vp, unsigned int cmd,
+			    struct vid_property __user *uarg);
+
+/* stats.c: module-wide allocation accounting, shown in debugfs. */
+void *vid_kzalloc(size_t size);
+void vid_kfree(void *obj, size_t size);
+struct page *vid_page_alloc(void);
+void vid_page_free(struct page *page);
+void vid_stats_partition(int delta);
+int vid_stats_init(void);
+void vid_stats_exit(void);
+
+/* dev.c */
+int vid_dev_init(void);
+void vid_dev_exit(void);
+
+#endif /* VID_VID_H */

@@ -40,7 +40,7 @@ build/%/stage/vid.ko: $(MOD_SRCS)
 	$(MAKE) -C /usr/src/linux-headers-$* M=$(BUILD)/$*/src W=1 modules
 	cp build/$*/src/vid.ko $@
 
-tools: build/bin/vidctl
+tools: build/bin/vidctl build/bin/vidbench
 
 build/bin/vidctl: tools/vidctl.c tools/libvid/libvid.c tools/libvid/libvid.h uapi/linux/vid.h
 	@mkdir -p build/bin
@@ -73,3 +73,7 @@ bench:
 clean:
 	-$(MAKE) -C $(KDIR) M=$(REPO) clean
 	rm -rf build
+
+build/bin/vidbench: tools/vidbench.c tools/libvid/libvid.c tools/libvid/libvid.h uapi/linux/vid.h
+	@mkdir -p build/bin
+	$(CC) $(CFLAGS_USER) -Itools/libvid -o $@ tools/vidbench.c tools/libvid/libvid.c

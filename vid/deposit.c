@@ -6,10 +6,12 @@
  *
  * Deposit-and-retry: when a hypervisor call the VID makes on its own
  * behalf (create, initialize) returns HV_STATUS_INSUFFICIENT_MEMORY, the
- * VID deposits VID_RETRY_CHUNK pages into the pool that call draws from
- * and retries, at most VID_RETRY_MAX times (4 MiB per call). What a
- * successful call did not use stays in the pool and is withdrawn when the
- * partition is deleted.
+ * VID deposits into the pool that call draws from and retries: 1 page,
+ * then 2, 4, 8, and 16 pages for every further retry, at most
+ * VID_RETRY_MAX retries (about 4 MiB per call). Growing from one page
+ * keeps the surplus small (a partition costs what it uses); what a call
+ * did not use stays in the pool and is withdrawn when the partition is
+ * deleted.
  */
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -17,7 +19,7 @@
 #include "vid.h"
 
 #define VID_BATCH		64
-#define VID_RETRY_CHUNK		16
+#define VID_RETRY_CHUNK_MAX	16
 #define VID_RETRY_MAX		64
 
 int vid_deposit_pages(u64 partition_id, u64 count)
@@ -94,7 +96,8 @@ bool vid_deposit_retry(u64 partition_id, hv_status_t status,
 	*err = vid_status_to_errno(status);
 	if (status != HV_STATUS_INSUFFICIENT_MEMORY || *tries >= VID_RETRY_MAX)
 		return false;
-	*err = vid_deposit_pages(partition_id, VID_RETRY_CHUNK);
+	*err = vid_deposit_pages(partition_id,
+				 *tries < 4 ? 1U << *tries : VID_RETRY_CHUNK_MAX);
 	if (*err)
 		return false;
 	++*tries;

@@ -1,0 +1,18 @@
+#!/bin/bash
+# bench.sh — `make bench`: build, boot the stock 6.1 kernel under QEMU TCG
+# and run the side-by-side vid/KVM benchmarks (scripts/modes/bench.sh).
+# Prints the BENCH lines (format in ../shared/docs/DESIGN.md).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+scripts/deps.sh
+scripts/build-stage.sh >/dev/null || { scripts/build-stage.sh; exit 1; }
+kver=$(scripts/kernels.sh list | head -1)
+scripts/run-suite.sh bench "$kver" >/dev/null || true
+out=build/$kver/run-bench
+grep -h '^BENCH\|^FLOOR' "$out/results.log" || true
+scripts/parse-log.sh "$out" "bench $kver" >/dev/null || {
+	scripts/parse-log.sh "$out" "bench $kver"
+	exit 1
+}
+grep -q '^BENCH' "$out/results.log"

@@ -4,7 +4,6 @@
  * (hv_call_*_partition_property); the name is the VID's own; the pool
  * balance is read with hv_call_get_memory_balance().
  */
-#include <linux/ctype.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -100,8 +99,9 @@ static bool vid_name_valid(const char *name, u32 size)
 
 	if (strnlen(name, size) != size - 1)
 		return false;
+	/* Printable ASCII only: the kernel's isprint() accepts Latin-1. */
 	for (i = 0; i < size - 1; i++)
-		if (!isprint(name[i]))
+		if (name[i] < 0x20 || name[i] > 0x7e)
 			return false;
 	return true;
 }

@@ -7,6 +7,17 @@ stat() {	# stat KEY — a value from vid's debugfs stats
 	awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/vid/stats
 }
 
+# wait_stat KEY VALUE — poll until a stat has VALUE (5 s at most). A killed
+# process's files are released by a deferred fput, after wait() returns.
+wait_stat() {
+	_i=0
+	while [ "$(stat "$1")" != "$2" ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ "$(stat "$1")" = "$2" ]
+}
+
 expect() {	# expect NAME COMMAND... — a TAP line for a shell-level check
 	_name=$1
 	shift
@@ -31,17 +42,24 @@ done
 # A VMM killed with SIGKILL while it holds a partition leaves nothing.
 vidctl create -n doomed -p 4 -d 64 -i -s 600 >/dev/null &
 holder=$!
-i=0
-while [ "$(stat partitions)" != 1 ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-expect "partition alive while its VMM runs" [ "$(stat partitions)" = 1 ]
+expect "partition alive while its VMM runs" wait_stat partitions 1
 expect "virtualization on, on every CPU, while a partition exists" \
 	[ "$(stat virt_cpus)" = "$(grep -c ^processor /proc/cpuinfo)" ]
+# CPU hotplug while a partition exists: an offlined CPU gives SVM up, an
+# onlined one gets it (the hotplug callback), so virt_cpus follows.
+cpu1=/sys/devices/system/cpu/cpu1/online
+if [ -w $cpu1 ]; then
+	echo 0 >$cpu1
+	expect "CPU offline: SVM off there" wait_stat virt_cpus 1
+	echo 1 >$cpu1
+	expect "CPU online: SVM on there" wait_stat virt_cpus 2
+else
+	tap_skip "CPU hotplug" "no $cpu1"
+fi
+
 kill -9 $holder
 wait $holder 2>/dev/null
-expect "SIGKILLed VMM: partition gone" [ "$(stat partitions)" = 0 ]
+expect "SIGKILLed VMM: partition gone" wait_stat partitions 0
 expect "SIGKILLed VMM: no pages or objects left" \
 	sh -c '[ "$(awk "\$1==\"pages\"{print \$2}" /sys/kernel/debug/vid/stats)" = 0 ] && [ "$(awk "\$1==\"objects\"{print \$2}" /sys/kernel/debug/vid/stats)" = 0 ]'
 expect "SIGKILLed VMM: virtualization off again" [ "$(stat virt_cpus)" = 0 ]
@@ -77,19 +95,17 @@ case $(uname -r) in
 	echo "# ---- kvm_amd loaded while vid owns SVM"
 	vidctl create -n owner -s 600 >/dev/null &
 	holder=$!
-	i=0
-	while [ "$(stat partitions)" != 1 ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if load_kvm 2>/tmp/kvm.err; then
+	wait_stat partitions 1
+	dmesg -c >/dev/null
+	if load_kvm 2>/dev/null; then
 		tap_fail "kvm_amd refuses to load while vid owns SVM"
 	else
 		expect "kvm_amd refuses to load while vid owns SVM" \
-			grep -q 'busy' /tmp/kvm.err
+			sh -c 'dmesg | grep -q "kvm: enabling virtualization on CPU[0-9]* failed"'
 	fi
 	kill -9 $holder
 	wait $holder 2>/dev/null
+	wait_stat partitions 0
 	unload_kvm
 	expect "kvm_amd loads once vid released SVM" load_kvm
 	expect "rmmod kvm" unload_kvm

@@ -41,6 +41,31 @@ struct hv_partition *hv_partition_get(u64 id)
 	return p;
 }
 
+/*
+ * Look a live (not deleted) partition up and lock it; release it with
+ * hv_partition_unlock_put(). NULL if there is no such partition.
+ */
+static struct hv_partition *hv_partition_get_locked(u64 id)
+{
+	struct hv_partition *p = hv_partition_get(id);
+
+	if (!p)
+		return NULL;
+	mutex_lock(&p->lock);
+	if (p->deleted) {
+		mutex_unlock(&p->lock);
+		hv_partition_put(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void hv_partition_unlock_put(struct hv_partition *p)
+{
+	mutex_unlock(&p->lock);
+	hv_partition_put(p);
+}
+
 static void hv_partition_destroy(struct hv_partition *p)
 {
 	unsigned int i;
@@ -114,15 +139,12 @@ static hv_status_t hv_partition_build_vp_table(struct hv_partition *p)
 
 hv_status_t hv_call_initialize_partition(u64 partition_id)
 {
-	struct hv_partition *p = hv_partition_get(partition_id);
+	struct hv_partition *p = hv_partition_get_locked(partition_id);
 	hv_status_t status;
 
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
-	mutex_lock(&p->lock);
-	if (p->deleted) {
-		status = HV_STATUS_INVALID_PARTITION_ID;
-	} else if (p->state != HV_PARTITION_STATE_CREATED) {
+	if (p->state != HV_PARTITION_STATE_CREATED) {
 		status = HV_STATUS_INVALID_PARTITION_STATE;
 	} else {
 		/* Pages taken before a dry pool stay for the retry. */
@@ -130,8 +152,7 @@ hv_status_t hv_call_initialize_partition(u64 partition_id)
 		if (!status)
 			p->state = HV_PARTITION_STATE_INITIALIZED;
 	}
-	mutex_unlock(&p->lock);
-	hv_partition_put(p);
+	hv_partition_unlock_put(p);
 	return status;
 }
 
@@ -214,32 +235,26 @@ static hv_status_t hv_partition_set_property(struct hv_partition *p,
 hv_status_t hv_call_get_partition_property(u64 partition_id, u32 property,
 					   u64 *value)
 {
-	struct hv_partition *p = hv_partition_get(partition_id);
+	struct hv_partition *p = hv_partition_get_locked(partition_id);
 	hv_status_t status;
 
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
-	mutex_lock(&p->lock);
-	status = p->deleted ? HV_STATUS_INVALID_PARTITION_ID :
-		 hv_partition_get_property(p, property, value);
-	mutex_unlock(&p->lock);
-	hv_partition_put(p);
+	status = hv_partition_get_property(p, property, value);
+	hv_partition_unlock_put(p);
 	return status;
 }
 
 hv_status_t hv_call_set_partition_property(u64 partition_id, u32 property,
 					   u64 value)
 {
-	struct hv_partition *p = hv_partition_get(partition_id);
+	struct hv_partition *p = hv_partition_get_locked(partition_id);
 	hv_status_t status;
 
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
-	mutex_lock(&p->lock);
-	status = p->deleted ? HV_STATUS_INVALID_PARTITION_ID :
-		 hv_partition_set_property(p, property, value);
-	mutex_unlock(&p->lock);
-	hv_partition_put(p);
+	status = hv_partition_set_property(p, property, value);
+	hv_partition_unlock_put(p);
 	return status;
 }
 

@@ -2,7 +2,7 @@
 /*
  * vid: the Virtualization Infrastructure Driver interface, /dev/vid.
  *
- * The contract (see README.md and docs/uapi.md):
+ * The contract (botching-up-ioctls.rst rules; see README.md):
  *  - fixed-width types only, explicit padding, pointers passed as __u64;
  *  - every reserved field must be zero and every unknown flag bit must be
  *    clear, otherwise the ioctl fails with -EINVAL;

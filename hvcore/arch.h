@@ -10,6 +10,11 @@
 
 #include <linux/types.h>
 
+#include "hv_call.h"
+
+struct hv_partition;
+struct hv_vp;
+
 /**
  * struct hv_arch_ops - hardware backend operations
  * @name: backend name for log lines ("svm", "vmx").
@@ -21,12 +26,44 @@
  *	change nothing when another hypervisor already owns this CPU.
  * @hardware_disable_cpu: undo @hardware_enable_cpu on the calling CPU.
  *	IRQs disabled; only called on CPUs where enable succeeded.
+ *
+ * SLAT (second-level address translation) ops run in process context with
+ * the partition's lock held; table pages come from the partition's pool.
+ * @slat_map: map @count guest frames from @gfn to host frames @pfns with
+ *	HV_MAP_GPA_* rights; HV_STATUS_INSUFFICIENT_MEMORY when the pool is
+ *	dry (what was mapped stays mapped).
+ * @slat_unmap: unmap @count guest frames from @gfn.
+ * @slat_destroy: free every table page back to the pool.
+ *
+ * VP ops run in process context with the VP's lock held and the VP
+ * stopped; per-VP backend state comes from the partition's pool.
+ * @vp_create: allocate and reset the backend state (architectural INIT
+ *	state), stored in vp->arch.
+ * @vp_destroy: give the backend state back to the pool.
+ * @vp_check_reg: HV_STATUS_INVALID_PARAMETER when @name is unknown or the
+ *	value is not one the register may hold; changes nothing.
+ * @vp_set_reg: write a value @vp_check_reg accepted.
+ * @vp_get_reg: read a register; HV_STATUS_INVALID_PARAMETER if unknown.
  */
 struct hv_arch_ops {
 	const char *name;
 	int (*hardware_probe)(void);
 	int (*hardware_enable_cpu)(void *host_save);
 	void (*hardware_disable_cpu)(void);
+
+	hv_status_t (*slat_map)(struct hv_partition *p, u64 gfn,
+				const u64 *pfns, u32 count, u32 flags);
+	void (*slat_unmap)(struct hv_partition *p, u64 gfn, u32 count);
+	void (*slat_destroy)(struct hv_partition *p);
+
+	hv_status_t (*vp_create)(struct hv_vp *vp);
+	void (*vp_destroy)(struct hv_vp *vp);
+	hv_status_t (*vp_check_reg)(struct hv_vp *vp, u32 name,
+				    const union hv_reg_value *value);
+	void (*vp_set_reg)(struct hv_vp *vp, u32 name,
+			   const union hv_reg_value *value);
+	hv_status_t (*vp_get_reg)(struct hv_vp *vp, u32 name,
+				  union hv_reg_value *value);
 };
 
 extern const struct hv_arch_ops *hv_arch;

@@ -17,7 +17,9 @@ static const struct hv_arch_ops *const hv_arch_backends[] = {
 static int hv_arch_register(const struct hv_arch_ops *ops)
 {
 	if (!ops->name || !ops->hardware_probe || !ops->hardware_enable_cpu ||
-	    !ops->hardware_disable_cpu) {
+	    !ops->hardware_disable_cpu || !ops->slat_map || !ops->slat_unmap ||
+	    !ops->slat_destroy || !ops->vp_create || !ops->vp_destroy ||
+	    !ops->vp_check_reg || !ops->vp_set_reg || !ops->vp_get_reg) {
 		pr_err("vid: backend %s lacks a mandatory operation\n",
 		       ops->name ?: "?");
 		return -EINVAL;

@@ -12,23 +12,31 @@
 
 #include <linux/types.h>
 
+#include <asm/hyperv-tlfs.h>
+
 typedef u16 hv_status_t;
 
-/* TLFS status codes (include/asm-generic/hyperv-tlfs.h uses the same). */
-#define HV_STATUS_SUCCESS			0x0000
-#define HV_STATUS_INVALID_HYPERCALL_CODE	0x0002
-#define HV_STATUS_INVALID_HYPERCALL_INPUT	0x0003
-#define HV_STATUS_INVALID_ALIGNMENT		0x0004
-#define HV_STATUS_INVALID_PARAMETER		0x0005
-#define HV_STATUS_ACCESS_DENIED			0x0006
+/*
+ * TLFS status codes. The kernel's asm/hyperv-tlfs.h (which asm/svm.h
+ * pulls in) defines the ones its guest code uses; these are the rest.
+ */
+#ifndef HV_STATUS_INVALID_PARTITION_STATE
 #define HV_STATUS_INVALID_PARTITION_STATE	0x0007
-#define HV_STATUS_OPERATION_DENIED		0x0008
-#define HV_STATUS_INSUFFICIENT_MEMORY		0x000B
+#endif
+#ifndef HV_STATUS_INVALID_PARTITION_ID
 #define HV_STATUS_INVALID_PARTITION_ID		0x000D
+#endif
+#ifndef HV_STATUS_INVALID_VP_INDEX
 #define HV_STATUS_INVALID_VP_INDEX		0x000E
+#endif
+#ifndef HV_STATUS_INVALID_VP_STATE
+#define HV_STATUS_INVALID_VP_STATE		0x0015
+#endif
+#ifndef HV_STATUS_OBJECT_IN_USE
+#define HV_STATUS_OBJECT_IN_USE			0x0019
+#endif
 
-/* The caller's own partition (the root), as in the TLFS. */
-#define HV_PARTITION_ID_SELF			((u64)-1)
+/* HV_PARTITION_ID_SELF, the caller's own partition, is the TLFS's ~0. */
 
 /* Most VPs one partition may have. */
 #define HV_MAX_VPS_PER_PARTITION		1024
@@ -93,6 +101,75 @@ hv_status_t hv_call_withdraw_memory(u64 partition_id, u64 *pfns, u32 count,
 /* Pages deposited and not withdrawn, and how many of those are unused. */
 hv_status_t hv_call_get_memory_balance(u64 partition_id, u64 *deposited,
 				       u64 *available);
+
+/* GPA map rights (TLFS HV_MAP_GPA_* values). */
+#define HV_MAP_GPA_READABLE		0x1
+#define HV_MAP_GPA_WRITABLE		0x2
+#define HV_MAP_GPA_EXECUTABLE		0xC	/* kernel and user */
+#define HV_MAP_GPA_FLAGS_VALID		0xF
+
+/* Most pages one map call takes (one page of frame numbers). */
+#define HV_MAP_GPA_BATCH		512
+/* Guest physical addresses are below 2^48 (4-level SLAT). */
+#define HV_GPA_BITS			48
+
+/*
+ * Map @count guest frames from @gpa_pfn onto the host frames @pfns with
+ * the rights in @flags. SLAT tables come from the partition's pool:
+ * HV_STATUS_INSUFFICIENT_MEMORY when it runs dry; frames mapped before
+ * that stay mapped, and repeating the call completes it. The caller
+ * keeps the host frames alive (pinned) until they are unmapped.
+ */
+hv_status_t hv_call_map_gpa_pages(u64 partition_id, u64 gpa_pfn,
+				  const u64 *pfns, u32 count, u32 flags);
+/* Unmap @count guest frames; unmapped frames in the range are ignored. */
+hv_status_t hv_call_unmap_gpa_pages(u64 partition_id, u64 gpa_pfn,
+				    u32 count);
+
+/*
+ * A register value in TLFS layout (HV_REGISTER_VALUE): 64-bit registers
+ * use @reg64, segments and descriptor tables their own layouts.
+ */
+struct hv_reg_segment {
+	u64 base;
+	u32 limit;
+	u16 selector;
+	u16 attributes;
+};
+
+struct hv_reg_table {
+	u16 pad[3];
+	u16 limit;
+	u64 base;
+};
+
+union hv_reg_value {
+	u64 reg64;
+	struct hv_reg_segment segment;
+	struct hv_reg_table table;
+	u8 bytes[16];
+};
+
+/* Register names are the TLFS HV_REGISTER_NAME numbers (uapi/linux/vid.h). */
+
+/*
+ * Create VP @vp_index (below the partition's VP count, else
+ * HV_STATUS_INVALID_VP_INDEX) in an initialized partition (else
+ * HV_STATUS_INVALID_PARTITION_STATE); HV_STATUS_OBJECT_IN_USE if it exists.
+ */
+hv_status_t hv_call_create_vp(u64 partition_id, u32 vp_index);
+hv_status_t hv_call_delete_vp(u64 partition_id, u32 vp_index);
+/*
+ * Read or write @count registers of a stopped VP (HV_STATUS_INVALID_VP_STATE
+ * while it runs). A set checks every value first and writes none if one
+ * is invalid (HV_STATUS_INVALID_PARAMETER).
+ */
+hv_status_t hv_call_get_vp_registers(u64 partition_id, u32 vp_index,
+				     u32 count, const u32 *names,
+				     union hv_reg_value *values);
+hv_status_t hv_call_set_vp_registers(u64 partition_id, u32 vp_index,
+				     u32 count, const u32 *names,
+				     const union hv_reg_value *values);
 
 /* Module-level: probe hardware and set up hvcore; undo at exit. */
 int hv_core_init(void);

@@ -29,6 +29,7 @@
  * @max_vp_count: VP limit, fixed at initialize.
  * @vendor_id: CPUID 0x40000000 EBX, ECX, EDX.
  * @vp_table: VP pointer table pages, from @pool at initialize.
+ * @slat_root: the backend's top-level SLAT table (NULL until first map).
  * @pool: this partition's deposit pool (it has its own lock).
  */
 struct hv_partition {
@@ -41,8 +42,35 @@ struct hv_partition {
 	u32 max_vp_count;
 	u32 vendor_id[3];
 	void *vp_table[HV_VP_TABLE_PAGES_MAX];
+	void *slat_root;
 	struct hv_pool pool;
 };
+
+/**
+ * struct hv_vp - a virtual processor; lives in one page from the
+ * partition's pool.
+ * @partition: its partition (the VP holds no reference: VPs are deleted
+ *	before their partition is torn down).
+ * @index: VP index.
+ * @lock: protects @running and the register state.
+ * @running: the VP is dispatched; register access is refused.
+ * @arch: backend state (from the pool).
+ */
+struct hv_vp {
+	struct hv_partition *partition;
+	u32 index;
+	/* protects running and the register state */
+	struct mutex lock;
+	bool running;
+	void *arch;
+};
+
+static inline struct hv_vp **hv_vp_slot(struct hv_partition *p, u32 index)
+{
+	struct hv_vp **table = p->vp_table[index / HV_VP_TABLE_ENTRIES];
+
+	return &table[index % HV_VP_TABLE_ENTRIES];
+}
 
 /* The root's own pool: partition objects and per-CPU host save pages. */
 extern struct hv_pool hv_root_pool;
@@ -53,6 +81,11 @@ void hv_partition_put(struct hv_partition *p);
 /* The pool a deposit call names: a partition's or the root's. */
 struct hv_pool *hv_pool_get(u64 partition_id, struct hv_partition **held);
 void hv_partitions_exit(void);
+struct hv_partition *hv_partition_get_locked(u64 id);
+void hv_partition_unlock_put(struct hv_partition *p);
+
+/* vp.c */
+void hv_vps_destroy(struct hv_partition *p);
 
 /* virt.c: reference-counted ownership of the virtualization hardware. */
 hv_status_t hv_virt_get(void);

@@ -14,6 +14,7 @@
 #include <linux/string.h>
 #include <linux/xarray.h>
 
+#include "arch.h"
 #include "hvcore.h"
 
 struct hv_pool hv_root_pool;
@@ -45,7 +46,7 @@ struct hv_partition *hv_partition_get(u64 id)
  * Look a live (not deleted) partition up and lock it; release it with
  * hv_partition_unlock_put(). NULL if there is no such partition.
  */
-static struct hv_partition *hv_partition_get_locked(u64 id)
+struct hv_partition *hv_partition_get_locked(u64 id)
 {
 	struct hv_partition *p = hv_partition_get(id);
 
@@ -60,7 +61,7 @@ static struct hv_partition *hv_partition_get_locked(u64 id)
 	return p;
 }
 
-static void hv_partition_unlock_put(struct hv_partition *p)
+void hv_partition_unlock_put(struct hv_partition *p)
 {
 	mutex_unlock(&p->lock);
 	hv_partition_put(p);
@@ -70,6 +71,8 @@ static void hv_partition_destroy(struct hv_partition *p)
 {
 	unsigned int i;
 
+	hv_vps_destroy(p);
+	hv_arch->slat_destroy(p);
 	for (i = 0; i < ARRAY_SIZE(p->vp_table); i++)
 		if (p->vp_table[i])
 			hv_pool_free(&p->pool, p->vp_table[i]);

@@ -376,9 +376,11 @@ TEST_F(part, deposits_accumulate)
 TEST_F(part, deposit_cap_sized_chunk)
 {
 	uint64_t d0, a0, d1, a1, n = (uint64_t)self->max_deposit;
+	struct vid_meminfo mi;
 
-	if (n > 4096)
-		SKIP(return, "VID_CAP_DEPOSIT %lu pages is too much to test",
+	ASSERT_EQ(0, vid_meminfo_read(&mi));
+	if (n * (VID_PAGE_SIZE / 1024) > mi.mem_available_kb / 4)
+		SKIP(return, "VID_CAP_DEPOSIT (%lu pages) > MemAvailable / 4",
 		     self->max_deposit);
 	pool(_metadata, self->fd, &d0, &a0);
 	ASSERT_VID(0, vid_partition_deposit(self->fd, n));

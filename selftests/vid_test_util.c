@@ -17,8 +17,14 @@ struct vid_key {
 	size_t offset;
 };
 
+/*
+ * Parse "key<sep>value" lines of @path into the fields of @out named by
+ * @keys. Returns -ENODATA unless every key in the bit mask @required was
+ * seen; *@seen_out (if not NULL) gets the mask of keys seen.
+ */
 static int vid_parse_keys(const char *path, const struct vid_key *keys,
-			  unsigned int nr_keys, int sep, void *out)
+			  unsigned int nr_keys, unsigned int required,
+			  int sep, void *out, unsigned int *seen_out)
 {
 	unsigned int seen = 0, i;
 	char line[256];
@@ -48,7 +54,9 @@ static int vid_parse_keys(const char *path, const struct vid_key *keys,
 	}
 	fclose(f);
 
-	return seen == (1U << nr_keys) - 1 ? 0 : -ENODATA;
+	if (seen_out)
+		*seen_out = seen;
+	return (seen & required) == required ? 0 : -ENODATA;
 }
 
 int vid_stats_read(struct vid_stats *st)
@@ -58,17 +66,24 @@ int vid_stats_read(struct vid_stats *st)
 		{ "objects", offsetof(struct vid_stats, objects) },
 		{ "bytes", offsetof(struct vid_stats, bytes) },
 		{ "pages", offsetof(struct vid_stats, pages) },
+		{ "pinned", offsetof(struct vid_stats, pinned) },
 	};
+	unsigned int seen = 0;
+	int r;
 
 	memset(st, 0, sizeof(*st));
-	return vid_parse_keys(VID_STATS_PATH, keys,
-			      sizeof(keys) / sizeof(keys[0]), ' ', st);
+	/* The first four keys are required, "pinned" (bit 4) is not. */
+	r = vid_parse_keys(VID_STATS_PATH, keys, sizeof(keys) / sizeof(keys[0]),
+			   0xfU, ' ', st, &seen);
+	st->has_pinned = seen & (1U << 4);
+	return r;
 }
 
 bool vid_stats_equal(const struct vid_stats *a, const struct vid_stats *b)
 {
 	return a->partitions == b->partitions && a->objects == b->objects &&
-	       a->bytes == b->bytes && a->pages == b->pages;
+	       a->bytes == b->bytes && a->pages == b->pages &&
+	       a->pinned == b->pinned;
 }
 
 int vid_meminfo_read(struct vid_meminfo *mi)
@@ -81,7 +96,8 @@ int vid_meminfo_read(struct vid_meminfo *mi)
 
 	memset(mi, 0, sizeof(*mi));
 	return vid_parse_keys("/proc/meminfo", keys,
-			      sizeof(keys) / sizeof(keys[0]), ':', mi);
+			      sizeof(keys) / sizeof(keys[0]), 0x3U, ':', mi,
+			      NULL);
 }
 
 int vid_test_partition(int vid_fd, const char *name, uint64_t pages,

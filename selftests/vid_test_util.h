@@ -36,12 +36,16 @@
  * @objects: live kernel objects vid allocated.
  * @bytes: bytes of those objects.
  * @pages: pages vid holds from the page allocator, deposit pools included.
+ * @pinned: user pages pinned now for guest physical address mappings.
+ * @has_pinned: the file has the @pinned key (a module with GPA mappings).
  */
 struct vid_stats {
 	uint64_t partitions;
 	uint64_t objects;
 	uint64_t bytes;
 	uint64_t pages;
+	uint64_t pinned;
+	bool has_pinned;
 };
 
 /* MemFree and MemAvailable from /proc/meminfo, in KiB. */
@@ -52,7 +56,8 @@ struct vid_meminfo {
 
 /*
  * Read the debugfs stats. Returns 0, -errno if the file cannot be read, or
- * -ENODATA if one of the four keys is missing. Unknown keys are ignored.
+ * -ENODATA if one of the four keys partitions, objects, bytes and pages is
+ * missing. "pinned" is optional (see @has_pinned); unknown keys are ignored.
  */
 int vid_stats_read(struct vid_stats *st);
 bool vid_stats_equal(const struct vid_stats *a, const struct vid_stats *b);
@@ -119,6 +124,13 @@ uint64_t vid_test_env_u64(const char *name, uint64_t def);
 		TH_LOG("open %s: %s", VID_DEVICE_PATH, strerror(-(fd)));\
 } while (0)
 
+/* Read the stats, "pinned" included, into @st or fail the test. */
+#define ASSERT_STATS_READ_PINNED(st) do {				\
+	ASSERT_STATS_READ(st);						\
+	ASSERT_TRUE((st)->has_pinned)					\
+		TH_LOG("%s has no \"pinned\" key", VID_STATS_PATH);	\
+} while (0)
+
 /* Read the stats into @st or fail the test. */
 #define ASSERT_STATS_READ(st) do {					\
 	int __r = vid_stats_read(st);					\
@@ -132,6 +144,7 @@ uint64_t vid_test_env_u64(const char *name, uint64_t def);
 	EXPECT_EQ((base)->objects, (now)->objects);			\
 	EXPECT_EQ((base)->bytes, (now)->bytes);				\
 	EXPECT_EQ((base)->pages, (now)->pages);				\
+	EXPECT_EQ((base)->pinned, (now)->pinned);			\
 	ASSERT_TRUE(vid_stats_equal(base, now));			\
 } while (0)
 

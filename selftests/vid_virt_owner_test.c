@@ -21,7 +21,7 @@
 #include "vid_test_util.h"
 
 #define KVM_DEVICE_PATH		"/dev/kvm"
-#define HANDOVER_ROUNDS		5
+#define HANDOVER_ROUNDS		3
 
 static bool expect_foreign(void)
 {

@@ -12,6 +12,7 @@
 
 static void vid_partition_free(struct vid_partition *vp)
 {
+	mutex_destroy(&vp->gpa_lock);
 	mutex_destroy(&vp->lock);
 	vid_kfree(vp, sizeof(*vp));
 }
@@ -21,6 +22,8 @@ static int vid_partition_release(struct inode *inode, struct file *file)
 	struct vid_partition *vp = file->private_data;
 
 	hv_call_delete_partition(vp->id);
+	/* The guest is gone: its RAM can be unpinned. */
+	vid_gpa_release(vp);
 	/* The partition's pages are now in the root pool: take them back. */
 	vid_withdraw_all(HV_PARTITION_ID_SELF);
 	vid_partition_free(vp);
@@ -94,6 +97,12 @@ static long vid_partition_ioctl(struct file *file, unsigned int cmd,
 		return vid_partition_deposit(vp, uarg);
 	case VID_PARTITION_WITHDRAW:
 		return vid_partition_withdraw(vp, uarg);
+	case VID_PARTITION_MAP_GPA:
+		return vid_gpa_map(vp, uarg);
+	case VID_PARTITION_UNMAP_GPA:
+		return vid_gpa_unmap(vp, uarg);
+	case VID_PARTITION_CREATE_VP:
+		return vid_vp_create(file, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -127,6 +136,8 @@ int vid_partition_create(const struct vid_create_partition __user *uarg)
 	if (!vp)
 		return -ENOMEM;
 	mutex_init(&vp->lock);
+	mutex_init(&vp->gpa_lock);
+	INIT_LIST_HEAD(&vp->regions);
 
 	do {
 		status = hv_call_create_partition(0, &vp->id);

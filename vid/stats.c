@@ -8,6 +8,7 @@
  *   objects     live objects allocated with vid_kzalloc()
  *   bytes       their size
  *   pages       pages held from the page allocator (deposits included)
+ *   pinned      guest RAM pages pinned in VMM memory
  *   virt_cpus   CPUs on which vid owns the virtualization hardware
  */
 #include <linux/debugfs.h>
@@ -19,6 +20,7 @@
 #include "vid.h"
 
 static atomic64_t vid_objects, vid_bytes, vid_pages, vid_partitions;
+static atomic64_t vid_pinned;
 static struct dentry *vid_debugfs;
 
 void *vid_kzalloc(size_t size)
@@ -39,6 +41,31 @@ void vid_kfree(void *obj, size_t size)
 	kfree(obj);
 	atomic64_dec(&vid_objects);
 	atomic64_sub(size, &vid_bytes);
+}
+
+void *vid_kvzalloc(size_t size)
+{
+	void *obj = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+
+	if (obj) {
+		atomic64_inc(&vid_objects);
+		atomic64_add(size, &vid_bytes);
+	}
+	return obj;
+}
+
+void vid_kvfree(void *obj, size_t size)
+{
+	if (!obj)
+		return;
+	kvfree(obj);
+	atomic64_dec(&vid_objects);
+	atomic64_sub(size, &vid_bytes);
+}
+
+void vid_stats_pinned(long delta)
+{
+	atomic64_add(delta, &vid_pinned);
 }
 
 /* Charged to the caller's memory cgroup. */
@@ -68,6 +95,7 @@ static int vid_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "objects %lld\n", atomic64_read(&vid_objects));
 	seq_printf(m, "bytes %lld\n", atomic64_read(&vid_bytes));
 	seq_printf(m, "pages %lld\n", atomic64_read(&vid_pages));
+	seq_printf(m, "pinned %lld\n", atomic64_read(&vid_pinned));
 	seq_printf(m, "virt_cpus %u\n", hv_core_virt_cpus());
 	return 0;
 }

@@ -20,9 +20,12 @@ int vid_status_to_errno(hv_status_t status)
 	case HV_STATUS_ACCESS_DENIED:
 		return -EACCES;
 	case HV_STATUS_INVALID_PARTITION_STATE:
+	case HV_STATUS_INVALID_VP_STATE:
 	/* The virtualization hardware belongs to another hypervisor. */
 	case HV_STATUS_OPERATION_DENIED:
 		return -EBUSY;
+	case HV_STATUS_OBJECT_IN_USE:
+		return -EEXIST;
 	case HV_STATUS_INSUFFICIENT_MEMORY:
 		return -ENOMEM;
 	case HV_STATUS_INVALID_PARTITION_ID:

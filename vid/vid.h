@@ -21,12 +21,18 @@
  * @id: the hypervisor's partition id.
  * @lock: protects @name and orders shape changes against initialize.
  * @name: VID_PROP_NAME, NUL-terminated.
+ * @gpa_lock: protects @regions.
+ * @regions: mapped GPA ranges (struct vid_region), for overlap checks and
+ *	for unpinning.
  */
 struct vid_partition {
 	u64 id;
 	/* protects name; orders shape changes against initialize */
 	struct mutex lock;
 	char name[VID_NAME_MAX];
+	/* protects regions */
+	struct mutex gpa_lock;
+	struct list_head regions;
 };
 
 /* status.c: the one place HV_STATUS_* becomes an errno. */
@@ -39,6 +45,14 @@ void vid_withdraw_all(u64 partition_id);
 bool vid_deposit_retry(u64 partition_id, hv_status_t status,
 		       unsigned int *tries, int *err);
 
+/* gpa.c */
+int vid_gpa_map(struct vid_partition *vp, void __user *uarg);
+int vid_gpa_unmap(struct vid_partition *vp, void __user *uarg);
+void vid_gpa_release(struct vid_partition *vp);
+
+/* vp.c */
+int vid_vp_create(struct file *partition_file, void __user *uarg);
+
 /* partition.c */
 int vid_partition_create(const struct vid_create_partition __user *uarg);
 long vid_partition_property(struct vid_partition *vp, unsigned int cmd,
@@ -47,6 +61,9 @@ long vid_partition_property(struct vid_partition *vp, unsigned int cmd,
 /* stats.c: module-wide allocation accounting, shown in debugfs. */
 void *vid_kzalloc(size_t size);
 void vid_kfree(void *obj, size_t size);
+void *vid_kvzalloc(size_t size);
+void vid_kvfree(void *obj, size_t size);
+void vid_stats_pinned(long delta);
 struct page *vid_page_alloc(void);
 void vid_page_free(struct page *page);
 void vid_stats_partition(int delta);

@@ -14,6 +14,7 @@
 #include <asm/page.h>
 
 #include "../arch.h"
+#include "svm.h"
 
 #define SVM_VM_CR_SVMDIS	BIT_ULL(4)
 
@@ -67,4 +68,12 @@ const struct hv_arch_ops svm_arch_ops = {
 	.hardware_probe = svm_hardware_probe,
 	.hardware_enable_cpu = svm_hardware_enable_cpu,
 	.hardware_disable_cpu = svm_hardware_disable_cpu,
+	.slat_map = svm_slat_map,
+	.slat_unmap = svm_slat_unmap,
+	.slat_destroy = svm_slat_destroy,
+	.vp_create = svm_vp_create,
+	.vp_destroy = svm_vp_destroy,
+	.vp_check_reg = svm_vp_check_reg,
+	.vp_set_reg = svm_vp_set_reg,
+	.vp_get_reg = svm_vp_get_reg,
 };

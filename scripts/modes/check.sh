@@ -7,8 +7,9 @@ stat() {	# stat KEY — a value from vid's debugfs stats
 	awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/vid/stats
 }
 
-# wait_stat KEY VALUE — poll until a stat has VALUE (5 s at most). A killed
-# process's files are released by a deferred fput, after wait() returns.
+# wait_stat KEY VALUE — poll until a stat has VALUE (5 s at most): the
+# kernel work a change depends on (a dying VMM's fput, a CPU coming up)
+# need not be finished when the shell gets control back.
 wait_stat() {
 	_i=0
 	while [ "$(stat "$1")" != "$2" ] && [ $_i -lt 50 ]; do

@@ -101,6 +101,71 @@ int64_t vid_partition_withdraw(int part_fd, uint64_t pages)
 	return (int64_t)d.pages;
 }
 
+int vid_map_gpa(int part_fd, uint64_t gpa, uint64_t size, void *host,
+		uint32_t flags)
+{
+	struct vid_gpa_map m = {
+		.gpa = gpa,
+		.size = size,
+		.userspace_addr = (uintptr_t)host,
+		.flags = flags,
+	};
+
+	return vid_ret(ioctl(part_fd, VID_PARTITION_MAP_GPA, &m));
+}
+
+int vid_unmap_gpa(int part_fd, uint64_t gpa, uint64_t size)
+{
+	struct vid_gpa_unmap u = { .gpa = gpa, .size = size };
+
+	return vid_ret(ioctl(part_fd, VID_PARTITION_UNMAP_GPA, &u));
+}
+
+int vid_vp_create(int part_fd, uint32_t vp_index)
+{
+	struct vid_create_vp args = { .vp_index = vp_index };
+
+	return vid_ret(ioctl(part_fd, VID_PARTITION_CREATE_VP, &args));
+}
+
+int vid_vp_get_regs(int vp_fd, struct vid_register *regs, uint32_t count)
+{
+	struct vid_vp_registers r = {
+		.count = count,
+		.regs = (uintptr_t)regs,
+	};
+
+	return vid_ret(ioctl(vp_fd, VID_VP_GET_REGISTERS, &r));
+}
+
+int vid_vp_set_regs(int vp_fd, const struct vid_register *regs,
+		    uint32_t count)
+{
+	struct vid_vp_registers r = {
+		.count = count,
+		.regs = (uintptr_t)regs,
+	};
+
+	return vid_ret(ioctl(vp_fd, VID_VP_SET_REGISTERS, &r));
+}
+
+int vid_vp_get_reg64(int vp_fd, uint32_t name, uint64_t *value)
+{
+	struct vid_register reg = { .name = name };
+	int r = vid_vp_get_regs(vp_fd, &reg, 1);
+
+	if (!r)
+		*value = reg.value.reg64;
+	return r;
+}
+
+int vid_vp_set_reg64(int vp_fd, uint32_t name, uint64_t value)
+{
+	struct vid_register reg = { .name = name, .value.reg64 = value };
+
+	return vid_vp_set_regs(vp_fd, &reg, 1);
+}
+
 const char *vid_state_name(uint64_t state)
 {
 	switch (state) {

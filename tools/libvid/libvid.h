@@ -39,6 +39,26 @@ int vid_partition_deposit(int part_fd, uint64_t pages);
 /* VID_PARTITION_WITHDRAW of at most @pages; returns the count withdrawn. */
 int64_t vid_partition_withdraw(int part_fd, uint64_t pages);
 
+/*
+ * VID_PARTITION_MAP_GPA: back guest physical [@gpa, @gpa + @size) with the
+ * caller's memory at @host, with VID_MAP_* @flags.
+ */
+int vid_map_gpa(int part_fd, uint64_t gpa, uint64_t size, void *host,
+		uint32_t flags);
+/* VID_PARTITION_UNMAP_GPA of a range exactly as it was mapped. */
+int vid_unmap_gpa(int part_fd, uint64_t gpa, uint64_t size);
+
+/* VID_PARTITION_CREATE_VP. Returns the VP fd or -errno. */
+int vid_vp_create(int part_fd, uint32_t vp_index);
+/* VID_VP_GET_REGISTERS: fill in the values of @count named registers. */
+int vid_vp_get_regs(int vp_fd, struct vid_register *regs, uint32_t count);
+/* VID_VP_SET_REGISTERS: all @count or, on error, none. */
+int vid_vp_set_regs(int vp_fd, const struct vid_register *regs,
+		    uint32_t count);
+/* One 64-bit register. */
+int vid_vp_get_reg64(int vp_fd, uint32_t name, uint64_t *value);
+int vid_vp_set_reg64(int vp_fd, uint32_t name, uint64_t value);
+
 /* Name of a VID_PROP_STATE value, for printing. */
 const char *vid_state_name(uint64_t state);
 

@@ -141,6 +141,197 @@ struct vid_deposit {
 	__u64 reserved[2];
 };
 
+/*
+ * Guest physical address map (VID_PARTITION_MAP_GPA / _UNMAP_GPA).
+ */
+#define VID_MAP_READ		0x1U
+#define VID_MAP_WRITE		0x2U
+#define VID_MAP_EXEC		0x4U
+#define VID_MAP_FLAGS_VALID	(VID_MAP_READ | VID_MAP_WRITE | VID_MAP_EXEC)
+
+/* Highest guest physical address + 1 a partition can map (48 bits). */
+#define VID_GPA_LIMIT		0x1000000000000ULL
+
+/**
+ * struct vid_gpa_map - argument of VID_PARTITION_MAP_GPA
+ * @gpa: guest physical address of the range, page aligned.
+ * @size: bytes, a non-zero multiple of the page size; gpa + size must not
+ *	exceed VID_GPA_LIMIT.
+ * @userspace_addr: the caller's own memory backing the range (anonymous,
+ *	memfd or hugetlbfs), page aligned. The pages are pinned while mapped
+ *	(and charged to the caller as locked memory); with VID_MAP_WRITE
+ *	they must be writable.
+ * @flags: VID_MAP_* rights the guest gets; VID_MAP_READ is required.
+ * @reserved: must be 0.
+ *
+ * Errors: -EINVAL for bad alignment, size, flags, reserved fields or a
+ * range beyond VID_GPA_LIMIT; -EEXIST when the range overlaps a mapped
+ * one; -EFAULT when the memory is not the caller's to pin.
+ */
+struct vid_gpa_map {
+	__u64 gpa;
+	__u64 size;
+	__u64 userspace_addr;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
+ * struct vid_gpa_unmap - argument of VID_PARTITION_UNMAP_GPA
+ * @gpa: start of a range exactly as it was mapped.
+ * @size: its size.
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ *
+ * Errors: -ENOENT when no mapping starts at @gpa with that @size.
+ */
+struct vid_gpa_unmap {
+	__u64 gpa;
+	__u64 size;
+	__u64 flags;
+	__u64 reserved;
+};
+
+/**
+ * struct vid_create_vp - argument of VID_PARTITION_CREATE_VP
+ * @vp_index: 0..VID_PROP_MAX_VP_COUNT-1, unused so far.
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ *
+ * Returns a VP file descriptor (O_RDWR | O_CLOEXEC). The partition must be
+ * initialized (-EBUSY otherwise); -EEXIST if the index is taken. The VP
+ * is deleted when its fd and its partition are both gone.
+ */
+struct vid_create_vp {
+	__u32 vp_index;
+	__u32 flags;
+	__u64 reserved[3];
+};
+
+/*
+ * VP register names: the TLFS HV_REGISTER_NAME numbers.
+ */
+enum vid_reg_name {
+	VID_REG_RAX	= 0x00020000,	/* ... R15 = 0x0002000F */
+	VID_REG_RCX,
+	VID_REG_RDX,
+	VID_REG_RBX,
+	VID_REG_RSP,
+	VID_REG_RBP,
+	VID_REG_RSI,
+	VID_REG_RDI,
+	VID_REG_R8,
+	VID_REG_R9,
+	VID_REG_R10,
+	VID_REG_R11,
+	VID_REG_R12,
+	VID_REG_R13,
+	VID_REG_R14,
+	VID_REG_R15,
+	VID_REG_RIP	= 0x00020010,
+	VID_REG_RFLAGS	= 0x00020011,
+	VID_REG_CR0	= 0x00040000,
+	VID_REG_CR2	= 0x00040001,
+	VID_REG_CR3	= 0x00040002,
+	VID_REG_CR4	= 0x00040003,
+	VID_REG_CR8	= 0x00040004,
+	VID_REG_XFEM	= 0x00040005,	/* XCR0 */
+	VID_REG_DR0	= 0x00050000,
+	VID_REG_DR1	= 0x00050001,
+	VID_REG_DR2	= 0x00050002,
+	VID_REG_DR3	= 0x00050003,
+	VID_REG_DR6	= 0x00050004,
+	VID_REG_DR7	= 0x00050005,
+	VID_REG_ES	= 0x00060000,	/* segments: struct vid_segment */
+	VID_REG_CS	= 0x00060001,
+	VID_REG_SS	= 0x00060002,
+	VID_REG_DS	= 0x00060003,
+	VID_REG_FS	= 0x00060004,
+	VID_REG_GS	= 0x00060005,
+	VID_REG_LDTR	= 0x00060006,
+	VID_REG_TR	= 0x00060007,
+	VID_REG_IDTR	= 0x00070000,	/* tables: struct vid_table */
+	VID_REG_GDTR	= 0x00070001,
+	VID_REG_TSC	= 0x00080000,
+	VID_REG_EFER	= 0x00080001,
+	VID_REG_KERNEL_GS_BASE = 0x00080002,
+	VID_REG_APIC_BASE = 0x00080003,
+	VID_REG_PAT	= 0x00080004,
+	VID_REG_SYSENTER_CS = 0x00080005,
+	VID_REG_SYSENTER_EIP = 0x00080006,
+	VID_REG_SYSENTER_ESP = 0x00080007,
+	VID_REG_STAR	= 0x00080008,
+	VID_REG_LSTAR	= 0x00080009,
+	VID_REG_CSTAR	= 0x0008000A,
+	VID_REG_SFMASK	= 0x0008000B,
+};
+
+/**
+ * struct vid_segment - a segment register (TLFS HV_X64_SEGMENT_REGISTER)
+ * @base: base address.
+ * @limit: limit in bytes (already scaled by the granularity bit).
+ * @selector: selector.
+ * @attributes: descriptor bits 40..55 as they sit in a descriptor:
+ *	type 3:0, S 4, DPL 6:5, P 7, AVL 12, L 13, D/B 14, G 15; bits 11:8
+ *	must be 0.
+ */
+struct vid_segment {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u16 attributes;
+};
+
+/**
+ * struct vid_table - GDTR/IDTR (TLFS HV_X64_TABLE_REGISTER)
+ * @pad: must be 0.
+ * @limit: limit.
+ * @base: base address.
+ */
+struct vid_table {
+	__u16 pad[3];
+	__u16 limit;
+	__u64 base;
+};
+
+/**
+ * struct vid_register - one register name and value
+ * @name: an enum vid_reg_name.
+ * @reserved: must be 0.
+ * @reserved2: must be 0.
+ * @value: 64-bit registers use @value.reg64 (the rest must be 0).
+ */
+struct vid_register {
+	__u32 name;
+	__u32 reserved;
+	__u64 reserved2;
+	union {
+		__u64 reg64;
+		struct vid_segment segment;
+		struct vid_table table;
+		__u8 bytes[16];
+	} value;
+};
+
+#define VID_REGISTERS_MAX	128
+
+/**
+ * struct vid_vp_registers - argument of VID_VP_GET/SET_REGISTERS
+ * @count: number of entries at @regs, 1..VID_REGISTERS_MAX.
+ * @flags: must be 0.
+ * @regs: user pointer to an array of struct vid_register. GET fills in
+ *	each entry's value; SET applies them in order and stops at the
+ *	first bad one (-EINVAL), having applied none (all are checked
+ *	before any is written).
+ *
+ * The VP must be stopped (-EBUSY while it runs).
+ */
+struct vid_vp_registers {
+	__u32 count;
+	__u32 flags;
+	__u64 regs;
+};
+
 /* ioctls on /dev/vid */
 #define VID_GET_API_VERSION	_IO(VIDIO, 0x00)
 #define VID_CHECK_CAPABILITY	_IO(VIDIO, 0x01)
@@ -157,5 +348,12 @@ struct vid_deposit {
 #define VID_PARTITION_INITIALIZE	_IO(VIDIO, 0x12)
 #define VID_PARTITION_DEPOSIT		_IOW(VIDIO, 0x13, struct vid_deposit)
 #define VID_PARTITION_WITHDRAW		_IOWR(VIDIO, 0x14, struct vid_deposit)
+#define VID_PARTITION_MAP_GPA		_IOW(VIDIO, 0x15, struct vid_gpa_map)
+#define VID_PARTITION_UNMAP_GPA		_IOW(VIDIO, 0x16, struct vid_gpa_unmap)
+#define VID_PARTITION_CREATE_VP		_IOW(VIDIO, 0x17, struct vid_create_vp)
+
+/* ioctls on a VP fd */
+#define VID_VP_GET_REGISTERS		_IOW(VIDIO, 0x20, struct vid_vp_registers)
+#define VID_VP_SET_REGISTERS		_IOW(VIDIO, 0x21, struct vid_vp_registers)
 
 #endif /* _UAPI_LINUX_VID_H */

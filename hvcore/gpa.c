@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest physical address map: root calls over the backend's SLAT.
+ */
+#include <linux/mm.h>
+
+#include "arch.h"
+#include "hvcore.h"
+
+#define HV_GFN_LIMIT	(1ULL << (HV_GPA_BITS - PAGE_SHIFT))
+
+static bool hv_gfn_range_valid(u64 gfn, u32 count)
+{
+	return count && count <= HV_MAP_GPA_BATCH && gfn < HV_GFN_LIMIT &&
+	       count <= HV_GFN_LIMIT - gfn;
+}
+
+hv_status_t hv_call_map_gpa_pages(u64 partition_id, u64 gpa_pfn,
+				  const u64 *pfns, u32 count, u32 flags)
+{
+	struct hv_partition *p;
+	hv_status_t status;
+	u32 i;
+
+	if (!hv_gfn_range_valid(gpa_pfn, count) ||
+	    (flags & ~HV_MAP_GPA_FLAGS_VALID) || !(flags & HV_MAP_GPA_READABLE))
+		return HV_STATUS_INVALID_PARAMETER;
+	for (i = 0; i < count; i++)
+		if (!pfn_valid(pfns[i]))
+			return HV_STATUS_INVALID_PARAMETER;
+
+	p = hv_partition_get_locked(partition_id);
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	status = hv_arch->slat_map(p, gpa_pfn, pfns, count, flags);
+	hv_partition_unlock_put(p);
+	return status;
+}
+
+hv_status_t hv_call_unmap_gpa_pages(u64 partition_id, u64 gpa_pfn, u32 count)
+{
+	struct hv_partition *p;
+
+	if (!hv_gfn_range_valid(gpa_pfn, count))
+		return HV_STATUS_INVALID_PARAMETER;
+	p = hv_partition_get_locked(partition_id);
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	hv_arch->slat_unmap(p, gpa_pfn, count);
+	hv_partition_unlock_put(p);
+	return HV_STATUS_SUCCESS;
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Nested page tables: four levels of ordinary x86-64 page tables that
+ * translate guest physical to host physical addresses. Every table page
+ * comes from the partition's deposit pool. Guest accesses count as user
+ * accesses, so every entry carries the U bit.
+ *
+ * Locking: the partition lock, held by every caller.
+ */
+#include <linux/mm.h>
+
+#include "svm.h"
+
+#define NPT_P		BIT_ULL(0)
+#define NPT_RW		BIT_ULL(1)
+#define NPT_US		BIT_ULL(2)
+#define NPT_A		BIT_ULL(5)
+#define NPT_D		BIT_ULL(6)
+#define NPT_NX		BIT_ULL(63)
+#define NPT_ADDR	GENMASK_ULL(51, 12)
+#define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
+#define NPT_LEVELS	4
+#define NPT_ENTRIES	512
+
+static u64 *npt_next(u64 entry)
+{
+	return __va(entry & NPT_ADDR);
+}
+
+static unsigned int npt_index(u64 gfn, int level)
+{
+	return (gfn >> (9 * (level - 1))) & (NPT_ENTRIES - 1);
+}
+
+/*
+ * The leaf entry for @gfn, building missing tables from the pool when
+ * @alloc; NULL when a table is missing (or the pool ran dry).
+ */
+static u64 *npt_leaf(struct hv_partition *p, u64 gfn, bool alloc)
+{
+	u64 *table, *entry;
+	int level;
+
+	if (!p->slat_root) {
+		if (!alloc)
+			return NULL;
+		p->slat_root = hv_pool_alloc(&p->pool);
+		if (!p->slat_root)
+			return NULL;
+	}
+	table = p->slat_root;
+	for (level = NPT_LEVELS; level > 1; level--) {
+		entry = &table[npt_index(gfn, level)];
+		if (!(*entry & NPT_P)) {
+			void *next;
+
+			if (!alloc)
+				return NULL;
+			next = hv_pool_alloc(&p->pool);
+			if (!next)
+				return NULL;
+			WRITE_ONCE(*entry, __pa(next) | NPT_TABLE);
+		}
+		table = npt_next(*entry);
+	}
+	return &table[npt_index(gfn, 1)];
+}
+
+hv_status_t svm_slat_map(struct hv_partition *p, u64 gfn, const u64 *pfns,
+			 u32 count, u32 flags)
+{
+	u64 rights = NPT_P | NPT_US | NPT_A;
+	u64 *leaf;
+	u32 i;
+
+	if (flags & HV_MAP_GPA_WRITABLE)
+		rights |= NPT_RW | NPT_D;
+	if (!(flags & HV_MAP_GPA_EXECUTABLE))
+		rights |= NPT_NX;
+	for (i = 0; i < count; i++) {
+		leaf = npt_leaf(p, gfn + i, true);
+		if (!leaf)
+			return HV_STATUS_INSUFFICIENT_MEMORY;
+		WRITE_ONCE(*leaf, PFN_PHYS(pfns[i]) | rights);
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+void svm_slat_unmap(struct hv_partition *p, u64 gfn, u32 count)
+{
+	u64 *leaf;
+	u32 i;
+
+	for (i = 0; i < count; i++) {
+		leaf = npt_leaf(p, gfn + i, false);
+		if (leaf)
+			WRITE_ONCE(*leaf, 0);
+	}
+}
+
+static void npt_free(struct hv_partition *p, u64 *table, int level)
+{
+	unsigned int i;
+
+	if (level > 1)
+		for (i = 0; i < NPT_ENTRIES; i++)
+			if (table[i] & NPT_P)
+				npt_free(p, npt_next(table[i]), level - 1);
+	hv_pool_free(&p->pool, table);
+}
+
+void svm_slat_destroy(struct hv_partition *p)
+{
+	if (p->slat_root)
+		npt_free(p, p->slat_root, NPT_LEVELS);
+	p->slat_root = NULL;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * SVM backend internals.
+ */
+#ifndef VID_SVM_H
+#define VID_SVM_H
+
+#include <asm/svm.h>
+
+#include "../hvcore.h"
+
+/**
+ * struct svm_vp - per-VP SVM state; one page from the partition's pool
+ * @vmcb: the VP's VMCB (its own pool page).
+ * @gprs: general registers indexed as in the TLFS (RAX = 0 .. R15 = 15);
+ *	RAX and RSP live in the VMCB and their slots here are unused.
+ * @dr: DR0..DR3.
+ * @xcr0: the guest's XCR0.
+ * @apic_base: the guest's IA32_APIC_BASE.
+ */
+struct svm_vp {
+	struct vmcb *vmcb;
+	u64 gprs[16];
+	u64 dr[4];
+	u64 xcr0;
+	u64 apic_base;
+};
+
+static inline struct svm_vp *to_svm(struct hv_vp *vp)
+{
+	return vp->arch;
+}
+
+/* npt.c */
+hv_status_t svm_slat_map(struct hv_partition *p, u64 gfn, const u64 *pfns,
+			 u32 count, u32 flags);
+void svm_slat_unmap(struct hv_partition *p, u64 gfn, u32 count);
+void svm_slat_destroy(struct hv_partition *p);
+
+/* vmcb.c */
+hv_status_t svm_vp_create(struct hv_vp *vp);
+void svm_vp_destroy(struct hv_vp *vp);
+
+/* regs.c */
+hv_status_t svm_vp_check_reg(struct hv_vp *vp, u32 name,
+			     const union hv_reg_value *value);
+void svm_vp_set_reg(struct hv_vp *vp, u32 name,
+		    const union hv_reg_value *value);
+hv_status_t svm_vp_get_reg(struct hv_vp *vp, u32 name,
+			   union hv_reg_value *value);
+
+#endif /* VID_SVM_H */

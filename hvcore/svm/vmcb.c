@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-VP SVM state: allocation from the pool and the architectural INIT
+ * state a new VP starts in.
+ */
+#include <linux/mm.h>
+#include <linux/string.h>
+#include <asm/apicdef.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/types.h>
+
+#include "svm.h"
+
+/* VMCB segment attributes (compressed: AVL L DB G in bits 11:8). */
+#define SVM_ATTR_CODE16		0x009b	/* present, S, execute/read, accessed */
+#define SVM_ATTR_DATA16		0x0093	/* present, S, read/write, accessed */
+#define SVM_ATTR_LDT		0x0082
+#define SVM_ATTR_TSS16_BUSY	0x008b
+
+static void svm_seg_reset(struct vmcb_seg *seg, u16 attrib)
+{
+	seg->selector = 0;
+	seg->attrib = attrib;
+	seg->limit = 0xffff;
+	seg->base = 0;
+}
+
+/* The state INIT leaves a processor in (AMD APM vol. 2, table 14-1). */
+static void svm_vp_reset(struct svm_vp *svm)
+{
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	svm_seg_reset(&save->cs, SVM_ATTR_CODE16);
+	save->cs.selector = 0xf000;
+	save->cs.base = 0xffff0000;
+	svm_seg_reset(&save->ds, SVM_ATTR_DATA16);
+	svm_seg_reset(&save->es, SVM_ATTR_DATA16);
+	svm_seg_reset(&save->ss, SVM_ATTR_DATA16);
+	svm_seg_reset(&save->fs, SVM_ATTR_DATA16);
+	svm_seg_reset(&save->gs, SVM_ATTR_DATA16);
+	svm_seg_reset(&save->ldtr, SVM_ATTR_LDT);
+	svm_seg_reset(&save->tr, SVM_ATTR_TSS16_BUSY);
+	svm_seg_reset(&save->gdtr, 0);
+	svm_seg_reset(&save->idtr, 0);
+
+	save->rip = 0xfff0;
+	save->rflags = X86_EFLAGS_FIXED;
+	save->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
+	/* VMRUN requires EFER.SVME in the guest state; the guest never sees it. */
+	save->efer = EFER_SVME;
+	save->dr6 = DR6_RESERVED;
+	save->dr7 = 0x400;	/* DR7 bit 10 reads as 1 */
+	save->g_pat = 0x0007040600070406ULL;
+	svm->xcr0 = XFEATURE_MASK_FP;
+	/* The VMM sets the BSP bit on the VP it boots from. */
+	svm->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
+}
+
+hv_status_t svm_vp_create(struct hv_vp *vp)
+{
+	struct hv_pool *pool = &vp->partition->pool;
+	struct svm_vp *svm;
+
+	svm = hv_pool_alloc(pool);
+	if (!svm)
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	svm->vmcb = hv_pool_alloc(pool);
+	if (!svm->vmcb) {
+		hv_pool_free(pool, svm);
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	}
+	BUILD_BUG_ON(sizeof(*svm) > PAGE_SIZE);
+	vp->arch = svm;
+	svm_vp_reset(svm);
+	return HV_STATUS_SUCCESS;
+}
+
+void svm_vp_destroy(struct hv_vp *vp)
+{
+	struct hv_pool *pool = &vp->partition->pool;
+	struct svm_vp *svm = to_svm(vp);
+
+	hv_pool_free(pool, svm->vmcb);
+	hv_pool_free(pool, svm);
+	vp->arch = NULL;
+}

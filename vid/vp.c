@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VP file descriptors: register access (and, with the root scheduler,
+ * running). A VP fd holds its partition's file, so a partition lives as
+ * long as any of its VP fds.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "../hvcore/hv_regs.h"
+#include "vid.h"
+
+/**
+ * struct vid_vp - what a VP fd refers to
+ * @partition_file: the partition's file (a reference is held).
+ * @partition: its VID partition.
+ * @index: the VP index.
+ */
+struct vid_vp {
+	struct file *partition_file;
+	struct vid_partition *partition;
+	u32 index;
+};
+
+static int vid_vp_release(struct inode *inode, struct file *file)
+{
+	struct vid_vp *vp = file->private_data;
+
+	hv_call_delete_vp(vp->partition->id, vp->index);
+	fput(vp->partition_file);
+	vid_kfree(vp, sizeof(*vp));
+	return 0;
+}
+
+static int vid_vp_registers(struct vid_vp *vp, unsigned int cmd,
+			    void __user *uarg)
+{
+	struct vid_vp_registers args;
+	union hv_reg_value *values;
+	struct vid_register *regs;
+	hv_status_t status;
+	u32 *names, i;
+	size_t size;
+	int err;
+
+	/* The uapi's names and values are the TLFS's, as are hvcore's. */
+	static_assert(sizeof(union hv_reg_value) ==
+		      sizeof_field(struct vid_register, value));
+	static_assert((VID_REG_RIP ^ HV_X64_REGISTER_RIP) == 0 &&
+		      (VID_REG_GDTR ^ HV_X64_REGISTER_GDTR) == 0 &&
+		      (VID_REG_SFMASK ^ HV_X64_REGISTER_SFMASK) == 0);
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || !args.count || args.count > VID_REGISTERS_MAX)
+		return -EINVAL;
+	size = args.count * sizeof(*regs);
+	regs = kmalloc(size, GFP_KERNEL);
+	names = kmalloc_array(args.count, sizeof(*names), GFP_KERNEL);
+	values = kmalloc_array(args.count, sizeof(*values), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!regs || !names || !values)
+		goto out;
+	err = -EFAULT;
+	if (copy_from_user(regs, u64_to_user_ptr(args.regs), size))
+		goto out;
+	err = -EINVAL;
+	for (i = 0; i < args.count; i++) {
+		if (regs[i].reserved || regs[i].reserved2)
+			goto out;
+		names[i] = regs[i].name;
+		memcpy(&values[i], &regs[i].value, sizeof(values[i]));
+	}
+
+	if (cmd == VID_VP_SET_REGISTERS) {
+		status = hv_call_set_vp_registers(vp->partition->id, vp->index,
+						  args.count, names, values);
+		err = vid_status_to_errno(status);
+		goto out;
+	}
+	status = hv_call_get_vp_registers(vp->partition->id, vp->index,
+					  args.count, names, values);
+	err = vid_status_to_errno(status);
+	if (err)
+		goto out;
+	for (i = 0; i < args.count; i++)
+		memcpy(&regs[i].value, &values[i], sizeof(values[i]));
+	if (copy_to_user(u64_to_user_ptr(args.regs), regs, size))
+		err = -EFAULT;
+out:
+	kfree(values);
+	kfree(names);
+	kfree(regs);
+	return err;
+}
+
+static long vid_vp_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct vid_vp *vp = file->private_data;
+
+	switch (cmd) {
+	case VID_VP_GET_REGISTERS:
+	case VID_VP_SET_REGISTERS:
+		return vid_vp_registers(vp, cmd, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations vid_vp_fops = {
+	.owner = THIS_MODULE,
+	.release = vid_vp_release,
+	.unlocked_ioctl = vid_vp_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+int vid_vp_create(struct file *partition_file, void __user *uarg)
+{
+	struct vid_partition *part = partition_file->private_data;
+	struct vid_create_vp args;
+	unsigned int tries = 0;
+	hv_status_t status;
+	struct vid_vp *vp;
+	int err, fd;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.reserved[0] || args.reserved[1] ||
+	    args.reserved[2])
+		return -EINVAL;
+
+	vp = vid_kzalloc(sizeof(*vp));
+	if (!vp)
+		return -ENOMEM;
+	vp->partition = part;
+	vp->index = args.vp_index;
+
+	do {
+		status = hv_call_create_vp(part->id, args.vp_index);
+	} while (vid_deposit_retry(part->id, status, &tries, &err));
+	if (err)
+		goto err_free;
+
+	vp->partition_file = get_file(partition_file);
+	fd = anon_inode_getfd("vid-vp", &vid_vp_fops, vp, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		fput(partition_file);
+		hv_call_delete_vp(part->id, args.vp_index);
+		goto err_free;
+	}
+	return fd;
+
+err_free:
+	vid_kfree(vp, sizeof(*vp));
+	return err;
+}

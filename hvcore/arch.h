@@ -26,6 +26,7 @@ struct hv_vp;
  *	change nothing when another hypervisor already owns this CPU.
  * @hardware_disable_cpu: undo @hardware_enable_cpu on the calling CPU.
  *	IRQs disabled; only called on CPUs where enable succeeded.
+ * @hardware_exit: free what @hardware_probe set up. Module exit.
  *
  * SLAT (second-level address translation) ops run in process context with
  * the partition's lock held; table pages come from the partition's pool.
@@ -44,12 +45,17 @@ struct hv_vp;
  *	value is not one the register may hold; changes nothing.
  * @vp_set_reg: write a value @vp_check_reg accepted.
  * @vp_get_reg: read a register; HV_STATUS_INVALID_PARAMETER if unknown.
+ * @vp_run: run the VP (marked running, its lock not held, preemptible
+ *	process context) until an exit for the root, which it writes to
+ *	@msg, or until the thread must reschedule or handle a signal (then
+ *	@msg's type is HVMSG_NONE).
  */
 struct hv_arch_ops {
 	const char *name;
 	int (*hardware_probe)(void);
 	int (*hardware_enable_cpu)(void *host_save);
 	void (*hardware_disable_cpu)(void);
+	void (*hardware_exit)(void);
 
 	hv_status_t (*slat_map)(struct hv_partition *p, u64 gfn,
 				const u64 *pfns, u32 count, u32 flags);
@@ -64,6 +70,7 @@ struct hv_arch_ops {
 			   const union hv_reg_value *value);
 	hv_status_t (*vp_get_reg)(struct hv_vp *vp, u32 name,
 				  union hv_reg_value *value);
+	hv_status_t (*vp_run)(struct hv_vp *vp, struct hv_message *msg);
 };
 
 extern const struct hv_arch_ops *hv_arch;

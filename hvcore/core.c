@@ -17,9 +17,11 @@ static const struct hv_arch_ops *const hv_arch_backends[] = {
 static int hv_arch_register(const struct hv_arch_ops *ops)
 {
 	if (!ops->name || !ops->hardware_probe || !ops->hardware_enable_cpu ||
-	    !ops->hardware_disable_cpu || !ops->slat_map || !ops->slat_unmap ||
+	    !ops->hardware_disable_cpu || !ops->hardware_exit ||
+	    !ops->slat_map || !ops->slat_unmap ||
 	    !ops->slat_destroy || !ops->vp_create || !ops->vp_destroy ||
-	    !ops->vp_check_reg || !ops->vp_set_reg || !ops->vp_get_reg) {
+	    !ops->vp_check_reg || !ops->vp_set_reg || !ops->vp_get_reg ||
+	    !ops->vp_run) {
 		pr_err("vid: backend %s lacks a mandatory operation\n",
 		       ops->name ?: "?");
 		return -EINVAL;
@@ -34,11 +36,12 @@ int hv_core_init(void)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(hv_arch_backends); i++) {
-		r = hv_arch_backends[i]->hardware_probe();
-		if (!r) {
-			r = hv_arch_register(hv_arch_backends[i]);
+		r = hv_arch_register(hv_arch_backends[i]);
+		if (!r)
+			r = hv_arch_backends[i]->hardware_probe();
+		if (!r)
 			break;
-		}
+		hv_arch = NULL;
 	}
 	if (r)
 		return r;
@@ -50,6 +53,7 @@ int hv_core_init(void)
 	return 0;
 
 err_arch:
+	hv_arch->hardware_exit();
 	hv_arch = NULL;
 	return r;
 }
@@ -64,5 +68,6 @@ void hv_core_exit(void)
 	if (deposited)
 		pr_err("vid: %llu root pool pages were never withdrawn\n",
 		       deposited);
+	hv_arch->hardware_exit();
 	hv_arch = NULL;
 }

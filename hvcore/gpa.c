@@ -39,14 +39,21 @@ hv_status_t hv_call_map_gpa_pages(u64 partition_id, u64 gpa_pfn,
 
 hv_status_t hv_call_unmap_gpa_pages(u64 partition_id, u64 gpa_pfn, u32 count)
 {
+	hv_status_t status = HV_STATUS_SUCCESS;
 	struct hv_partition *p;
 
 	if (!hv_gfn_range_valid(gpa_pfn, count))
 		return HV_STATUS_INVALID_PARAMETER;
+
 	p = hv_partition_get_locked(partition_id);
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
-	hv_arch->slat_unmap(p, gpa_pfn, count);
+	if (p->running_vps) {
+		status = HV_STATUS_INVALID_VP_STATE;
+	} else {
+		hv_arch->slat_unmap(p, gpa_pfn, count);
+		p->slat_generation++;
+	}
 	hv_partition_unlock_put(p);
-	return HV_STATUS_SUCCESS;
+	return status;
 }

@@ -122,7 +122,11 @@ hv_status_t hv_call_get_memory_balance(u64 partition_id, u64 *deposited,
  */
 hv_status_t hv_call_map_gpa_pages(u64 partition_id, u64 gpa_pfn,
 				  const u64 *pfns, u32 count, u32 flags);
-/* Unmap @count guest frames; unmapped frames in the range are ignored. */
+/*
+ * Unmap @count guest frames; unmapped frames in the range are ignored.
+ * HV_STATUS_INVALID_VP_STATE while a VP of the partition runs (its TLB
+ * could still hold the translation): stop VPs before unmapping.
+ */
 hv_status_t hv_call_unmap_gpa_pages(u64 partition_id, u64 gpa_pfn,
 				    u32 count);
 
@@ -170,6 +174,19 @@ hv_status_t hv_call_get_vp_registers(u64 partition_id, u32 vp_index,
 hv_status_t hv_call_set_vp_registers(u64 partition_id, u32 vp_index,
 				     u32 count, const u32 *names,
 				     const union hv_reg_value *values);
+
+/*
+ * Run a VP on the calling thread until it exits for a reason the root
+ * must handle; the intercept message (TLFS layout) is then in @msg.
+ * Returns with message type HVMSG_NONE when the thread has a signal
+ * pending or should reschedule: call again to continue. The VP is marked
+ * running meanwhile (register access gets HV_STATUS_INVALID_VP_STATE);
+ * HV_STATUS_INVALID_VP_STATE if it already runs. Exits the hypervisor
+ * completes itself (CPUID, NPT faults on mapped memory, interrupts)
+ * never come back.
+ */
+hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
+				struct hv_message *msg);
 
 /* Module-level: probe hardware and set up hvcore; undo at exit. */
 int hv_core_init(void);

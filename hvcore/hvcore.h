@@ -29,7 +29,11 @@
  * @max_vp_count: VP limit, fixed at initialize.
  * @vendor_id: CPUID 0x40000000 EBX, ECX, EDX.
  * @vp_table: VP pointer table pages, from @pool at initialize.
- * @slat_root: the backend's top-level SLAT table (NULL until first map).
+ * @slat_root: the backend's top-level SLAT table (from @pool at the
+ *	first map or VP).
+ * @slat_generation: bumped when translations are removed; a VP whose
+ *	copy differs flushes its TLB before it next runs.
+ * @running_vps: VPs being dispatched now.
  * @pool: this partition's deposit pool (it has its own lock).
  */
 struct hv_partition {
@@ -43,6 +47,8 @@ struct hv_partition {
 	u32 vendor_id[3];
 	void *vp_table[HV_VP_TABLE_PAGES_MAX];
 	void *slat_root;
+	u64 slat_generation;
+	unsigned int running_vps;
 	struct hv_pool pool;
 };
 
@@ -91,6 +97,8 @@ void hv_vps_destroy(struct hv_partition *p);
 hv_status_t hv_virt_get(void);
 void hv_virt_put(void);
 int hv_virt_init(void);
+/* Physical address of this CPU's host save area (preemption disabled). */
+u64 hv_virt_host_save_pa(void);
 void hv_virt_exit(void);
 
 #endif /* VID_HVCORE_H */

@@ -162,6 +162,11 @@ void hv_virt_put(void)
 	cpus_read_unlock();
 }
 
+u64 hv_virt_host_save_pa(void)
+{
+	return __pa(__this_cpu_read(hv_virt_host_save));
+}
+
 unsigned int hv_core_virt_cpus(void)
 {
 	return atomic_read(&hv_virt_cpus_on);

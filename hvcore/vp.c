@@ -73,17 +73,22 @@ out:
 hv_status_t hv_call_delete_vp(u64 partition_id, u32 vp_index)
 {
 	struct hv_partition *p = hv_partition_get_locked(partition_id);
+	hv_status_t status = HV_STATUS_INVALID_VP_INDEX;
 	struct hv_vp *vp;
 
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
+
 	vp = hv_vp_lookup(p, vp_index);
-	if (vp) {
+	if (vp && vp->running) {
+		status = HV_STATUS_INVALID_VP_STATE;
+	} else if (vp) {
 		*hv_vp_slot(p, vp_index) = NULL;
 		hv_vp_free(p, vp);
+		status = HV_STATUS_SUCCESS;
 	}
 	hv_partition_unlock_put(p);
-	return vp ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_VP_INDEX;
+	return status;
 }
 
 /* Partition teardown: its lock is no longer needed, nobody can reach it. */
@@ -173,5 +178,43 @@ hv_status_t hv_call_set_vp_registers(u64 partition_id, u32 vp_index,
 	for (i = 0; i < count && !status; i++)
 		hv_arch->vp_set_reg(vp, names[i], &values[i]);
 	hv_vp_unlock(vp);
+	return status;
+}
+
+hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
+				struct hv_message *msg)
+{
+	struct hv_partition *p = hv_partition_get_locked(partition_id);
+	hv_status_t status = HV_STATUS_SUCCESS;
+	struct hv_vp *vp;
+
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	vp = hv_vp_lookup(p, vp_index);
+	if (!vp)
+		status = HV_STATUS_INVALID_VP_INDEX;
+	if (vp) {
+		mutex_lock(&vp->lock);
+		if (vp->running)
+			status = HV_STATUS_INVALID_VP_STATE;
+		vp->running = true;
+		mutex_unlock(&vp->lock);
+	}
+	if (!status)
+		p->running_vps++;
+	mutex_unlock(&p->lock);
+	if (status) {
+		hv_partition_put(p);
+		return status;
+	}
+
+	status = hv_arch->vp_run(vp, msg);
+
+	mutex_lock(&p->lock);
+	p->running_vps--;
+	mutex_lock(&vp->lock);
+	vp->running = false;
+	mutex_unlock(&vp->lock);
+	hv_partition_unlock_put(p);
 	return status;
 }

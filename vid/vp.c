@@ -6,7 +6,9 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -18,11 +20,13 @@
  * @partition_file: the partition's file (a reference is held).
  * @partition: its VID partition.
  * @index: the VP index.
+ * @msg_page: the VP's message page (mmap offset 0, read-only).
  */
 struct vid_vp {
 	struct file *partition_file;
 	struct vid_partition *partition;
 	u32 index;
+	struct page *msg_page;
 };
 
 static int vid_vp_release(struct inode *inode, struct file *file)
@@ -31,8 +35,44 @@ static int vid_vp_release(struct inode *inode, struct file *file)
 
 	hv_call_delete_vp(vp->partition->id, vp->index);
 	fput(vp->partition_file);
+	vid_page_free(vp->msg_page);
 	vid_kfree(vp, sizeof(*vp));
 	return 0;
+}
+
+/*
+ * Run the VP on this thread until it has a message for the VMM. A signal
+ * stops it between two guest entries (-EINTR).
+ */
+static int vid_vp_run(struct vid_vp *vp, unsigned long arg)
+{
+	struct hv_message *msg = page_address(vp->msg_page);
+	hv_status_t status;
+
+	if (arg)
+		return -EINVAL;
+	for (;;) {
+		status = hv_call_dispatch_vp(vp->partition->id, vp->index, msg);
+		if (status)
+			return vid_status_to_errno(status);
+		if (msg->header.message_type != HVMSG_NONE)
+			return 0;
+		if (signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
+static int vid_vp_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vid_vp *vp = file->private_data;
+
+	if (vma->vm_pgoff || vma_pages(vma) != 1)
+		return -EINVAL;
+	/* The kernel only writes the page; the VMM only reads it. */
+	if (vma->vm_flags & VM_WRITE)
+		return -EPERM;
+	return vm_insert_page(vma, vma->vm_start, vp->msg_page);
 }
 
 static int vid_vp_registers(struct vid_vp *vp, unsigned int cmd,
@@ -106,6 +146,8 @@ static long vid_vp_ioctl(struct file *file, unsigned int cmd,
 	case VID_VP_GET_REGISTERS:
 	case VID_VP_SET_REGISTERS:
 		return vid_vp_registers(vp, cmd, (void __user *)arg);
+	case VID_VP_RUN:
+		return vid_vp_run(vp, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -116,6 +158,7 @@ static const struct file_operations vid_vp_fops = {
 	.release = vid_vp_release,
 	.unlocked_ioctl = vid_vp_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = vid_vp_mmap,
 	.llseek = noop_llseek,
 };
 
@@ -139,6 +182,12 @@ int vid_vp_create(struct file *partition_file, void __user *uarg)
 		return -ENOMEM;
 	vp->partition = part;
 	vp->index = args.vp_index;
+	vp->msg_page = vid_page_alloc();
+	if (!vp->msg_page) {
+		vid_kfree(vp, sizeof(*vp));
+		return -ENOMEM;
+	}
+	clear_page(page_address(vp->msg_page));
 
 	do {
 		status = hv_call_create_vp(part->id, args.vp_index);
@@ -157,6 +206,7 @@ int vid_vp_create(struct file *partition_file, void __user *uarg)
 	return fd;
 
 err_free:
+	vid_page_free(vp->msg_page);
 	vid_kfree(vp, sizeof(*vp));
 	return err;
 }

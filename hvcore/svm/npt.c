@@ -32,6 +32,14 @@ static unsigned int npt_index(u64 gfn, int level)
 	return (gfn >> (9 * (level - 1))) & (NPT_ENTRIES - 1);
 }
 
+/* The root table, taken from the pool if missing (NULL if it is dry). */
+void *svm_npt_root(struct hv_partition *p)
+{
+	if (!p->slat_root)
+		p->slat_root = hv_pool_alloc(&p->pool);
+	return p->slat_root;
+}
+
 /*
  * The leaf entry for @gfn, building missing tables from the pool when
  * @alloc; NULL when a table is missing (or the pool ran dry).
@@ -41,14 +49,9 @@ static u64 *npt_leaf(struct hv_partition *p, u64 gfn, bool alloc)
 	u64 *table, *entry;
 	int level;
 
-	if (!p->slat_root) {
-		if (!alloc)
-			return NULL;
-		p->slat_root = hv_pool_alloc(&p->pool);
-		if (!p->slat_root)
-			return NULL;
-	}
-	table = p->slat_root;
+	table = alloc ? svm_npt_root(p) : p->slat_root;
+	if (!table)
+		return NULL;
 	for (level = NPT_LEVELS; level > 1; level--) {
 		entry = &table[npt_index(gfn, level)];
 		if (!(*entry & NPT_P)) {

@@ -7,7 +7,9 @@
  * sets it at module load): refuse with -EBUSY and touch nothing, the same
  * check KVM makes in svm_hardware_enable(), so the exclusion is symmetric.
  */
+#include <linux/gfp.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/printk.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
@@ -17,6 +19,42 @@
 #include "svm.h"
 
 #define SVM_VM_CR_SVMDIS	BIT_ULL(4)
+/* I/O permission map: 12 KiB; MSR permission map: 8 KiB (APM 15.10, 15.11). */
+#define SVM_IOPM_ORDER		2
+#define SVM_MSRPM_ORDER		1
+
+u64 svm_iopm_pa, svm_msrpm_pa;
+static struct page *svm_iopm, *svm_msrpm;
+
+/*
+ * One pair of permission maps for the whole hypervisor, every bit set:
+ * every port and MSR access intercepts. They are part of the hypervisor
+ * itself, not of a partition (physically contiguous, which deposited
+ * pages are not), so they come from the page allocator at load.
+ */
+static int svm_permission_maps_alloc(void)
+{
+	svm_iopm = alloc_pages(GFP_KERNEL, SVM_IOPM_ORDER);
+	svm_msrpm = alloc_pages(GFP_KERNEL, SVM_MSRPM_ORDER);
+	if (!svm_iopm || !svm_msrpm) {
+		if (svm_iopm)
+			__free_pages(svm_iopm, SVM_IOPM_ORDER);
+		if (svm_msrpm)
+			__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
+		return -ENOMEM;
+	}
+	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << SVM_IOPM_ORDER);
+	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << SVM_MSRPM_ORDER);
+	svm_iopm_pa = PFN_PHYS(page_to_pfn(svm_iopm));
+	svm_msrpm_pa = PFN_PHYS(page_to_pfn(svm_msrpm));
+	return 0;
+}
+
+static void svm_hardware_exit(void)
+{
+	__free_pages(svm_iopm, SVM_IOPM_ORDER);
+	__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
+}
 
 static int svm_hardware_probe(void)
 {
@@ -37,7 +75,8 @@ static int svm_hardware_probe(void)
 		pr_err("vid: AMD-V is disabled by the firmware (VM_CR.SVMDIS); enable SVM in the BIOS setup\n");
 		return -ENODEV;
 	}
-	return 0;
+	svm_run_setup();
+	return svm_permission_maps_alloc();
 }
 
 static int svm_hardware_enable_cpu(void *host_save)
@@ -68,6 +107,7 @@ const struct hv_arch_ops svm_arch_ops = {
 	.hardware_probe = svm_hardware_probe,
 	.hardware_enable_cpu = svm_hardware_enable_cpu,
 	.hardware_disable_cpu = svm_hardware_disable_cpu,
+	.hardware_exit = svm_hardware_exit,
 	.slat_map = svm_slat_map,
 	.slat_unmap = svm_slat_unmap,
 	.slat_destroy = svm_slat_destroy,
@@ -76,4 +116,5 @@ const struct hv_arch_ops svm_arch_ops = {
 	.vp_check_reg = svm_vp_check_reg,
 	.vp_set_reg = svm_vp_set_reg,
 	.vp_get_reg = svm_vp_get_reg,
+	.vp_run = svm_vp_run,
 };

@@ -11,19 +11,26 @@
 
 /**
  * struct svm_vp - per-VP SVM state; one page from the partition's pool
- * @vmcb: the VP's VMCB (its own pool page).
  * @gprs: general registers indexed as in the TLFS (RAX = 0 .. R15 = 15);
  *	RAX and RSP live in the VMCB and their slots here are unused.
+ *	First in the struct: vmenter.S addresses them from its start.
+ * @vmcb: the VP's VMCB (its own pool page).
  * @dr: DR0..DR3.
  * @xcr0: the guest's XCR0.
  * @apic_base: the guest's IA32_APIC_BASE.
+ * @last_cpu: CPU the VP last ran on (-1: never), for ASID reuse.
+ * @asid_generation: that CPU's ASID generation when the ASID was taken.
+ * @slat_generation: the partition's SLAT generation last flushed for.
  */
 struct svm_vp {
-	struct vmcb *vmcb;
 	u64 gprs[16];
+	struct vmcb *vmcb;
 	u64 dr[4];
 	u64 xcr0;
 	u64 apic_base;
+	int last_cpu;
+	u64 asid_generation;
+	u64 slat_generation;
 };
 
 static inline struct svm_vp *to_svm(struct hv_vp *vp)
@@ -31,7 +38,21 @@ static inline struct svm_vp *to_svm(struct hv_vp *vp)
 	return vp->arch;
 }
 
+/* svm.c: the hypervisor-wide permission maps (all accesses intercept). */
+extern u64 svm_iopm_pa, svm_msrpm_pa;
+
+/* vmenter.S: one world switch (calling context in the file). */
+void svm_vmrun(struct svm_vp *svm, u64 vmcb_pa, u64 host_save_pa);
+
+/* run.c */
+void svm_run_setup(void);
+hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg);
+
+/* cpuid.c */
+void svm_emulate_cpuid(struct hv_vp *vp);
+
 /* npt.c */
+void *svm_npt_root(struct hv_partition *p);
 hv_status_t svm_slat_map(struct hv_partition *p, u64 gfn, const u64 *pfns,
 			 u32 count, u32 flags);
 void svm_slat_unmap(struct hv_partition *p, u64 gfn, u32 count);

@@ -56,11 +56,43 @@ static void svm_vp_reset(struct svm_vp *svm)
 	svm->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 }
 
+/* Intercept what the hypervisor must see; everything else is the guest's. */
+static void svm_vp_init_control(struct svm_vp *svm, void *npt_root)
+{
+	static const u32 intercepts[] = {
+		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_CPUID,
+		INTERCEPT_HLT, INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT,
+		INTERCEPT_MSR_PROT, INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN,
+		INTERCEPT_VMMCALL, INTERCEPT_VMLOAD, INTERCEPT_VMSAVE,
+		INTERCEPT_STGI, INTERCEPT_CLGI, INTERCEPT_SKINIT,
+		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV,
+		INTERCEPT_RDPRU,
+		INTERCEPT_EXCEPTION_OFFSET + MC_VECTOR,
+	};
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
+		__set_bit(intercepts[i], (unsigned long *)c->intercepts);
+	c->iopm_base_pa = svm_iopm_pa;
+	c->msrpm_base_pa = svm_msrpm_pa;
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = __pa(npt_root);
+	c->tlb_ctl = TLB_CONTROL_FLUSH_ASID;
+	svm->last_cpu = -1;
+}
+
 hv_status_t svm_vp_create(struct hv_vp *vp)
 {
 	struct hv_pool *pool = &vp->partition->pool;
 	struct svm_vp *svm;
+	void *npt_root;
 
+	BUILD_BUG_ON(offsetof(struct svm_vp, gprs) != 0);
+	npt_root = svm_npt_root(vp->partition);
+	if (!npt_root)
+		return HV_STATUS_INSUFFICIENT_MEMORY;
 	svm = hv_pool_alloc(pool);
 	if (!svm)
 		return HV_STATUS_INSUFFICIENT_MEMORY;
@@ -72,6 +104,8 @@ hv_status_t svm_vp_create(struct hv_vp *vp)
 	BUILD_BUG_ON(sizeof(*svm) > PAGE_SIZE);
 	vp->arch = svm;
 	svm_vp_reset(svm);
+	svm_vp_init_control(svm, npt_root);
+	svm->slat_generation = vp->partition->slat_generation;
 	return HV_STATUS_SUCCESS;
 }
 

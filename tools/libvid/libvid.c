@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "libvid.h"
@@ -176,4 +177,16 @@ const char *vid_state_name(uint64_t state)
 	default:
 		return "unknown";
 	}
+}
+
+int vid_vp_run(int vp_fd)
+{
+	return vid_ret(ioctl(vp_fd, VID_VP_RUN, 0));
+}
+
+const struct vid_message *vid_vp_message(int vp_fd)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, vp_fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }

@@ -59,6 +59,11 @@ int vid_vp_set_regs(int vp_fd, const struct vid_register *regs,
 int vid_vp_get_reg64(int vp_fd, uint32_t name, uint64_t *value);
 int vid_vp_set_reg64(int vp_fd, uint32_t name, uint64_t value);
 
+/* VID_VP_RUN: run until the VP has a message for the VMM. */
+int vid_vp_run(int vp_fd);
+/* Map the VP's message page (read-only); NULL on failure. */
+const struct vid_message *vid_vp_message(int vp_fd);
+
 /* Name of a VID_PROP_STATE value, for printing. */
 const char *vid_state_name(uint64_t state);
 

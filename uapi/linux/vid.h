@@ -332,6 +332,161 @@ struct vid_vp_registers {
 	__u64 regs;
 };
 
+/*
+ * Intercept messages (TLFS layouts): VID_VP_RUN returns with one of these
+ * in the VP's message page, which the VMM maps with mmap(vp_fd, offset 0,
+ * one page, PROT_READ). The page holds a struct vid_message.
+ */
+#define VID_MSG_NONE			0x00000000
+#define VID_MSG_UNMAPPED_GPA		0x80000000
+#define VID_MSG_GPA_INTERCEPT		0x80000001
+#define VID_MSG_INVALID_VP_REGISTER_VALUE 0x80000020
+#define VID_MSG_UNRECOVERABLE_EXCEPTION	0x80000021
+#define VID_MSG_UNSUPPORTED_FEATURE	0x80000022
+#define VID_MSG_X64_IO_PORT_INTERCEPT	0x80010000
+#define VID_MSG_X64_MSR_INTERCEPT	0x80010001
+#define VID_MSG_X64_HALT		0x80010007
+
+/* intercept_access_type */
+#define VID_INTERCEPT_READ		0
+#define VID_INTERCEPT_WRITE		1
+#define VID_INTERCEPT_EXECUTE		2
+
+/**
+ * struct vid_intercept_header - common head of intercept messages
+ * @vp_index: the VP that exited.
+ * @instruction_length: bits 3:0 the length of the intercepted
+ *	instruction (0 when unknown), bits 7:4 CR8.
+ * @intercept_access_type: VID_INTERCEPT_*.
+ * @execution_state: bits 1:0 CPL, 2 CR0.PE, 3 CR0.AM, 4 EFER.LMA,
+ *	5 debug active, 6 interruption pending, 15 interrupt shadow.
+ * @cs: CS at the time of the intercept.
+ * @rip: RIP of the intercepted instruction.
+ * @rflags: RFLAGS.
+ */
+struct vid_intercept_header {
+	__u32 vp_index;
+	__u8 instruction_length;
+	__u8 intercept_access_type;
+	__u16 execution_state;
+	struct vid_segment cs;
+	__u64 rip;
+	__u64 rflags;
+};
+
+/**
+ * struct vid_io_port_intercept - VID_MSG_X64_IO_PORT_INTERCEPT payload
+ * @header: common header; the access type says IN (read) or OUT (write).
+ * @port_number: I/O port.
+ * @access_info: bits 2:0 access size in bytes (1, 2, 4), bit 3 string
+ *	instruction, bit 4 REP prefix.
+ * @instruction_byte_count: valid bytes in @instruction_bytes.
+ * @reserved: 0.
+ * @instruction_bytes: the instruction, when known.
+ * @ds: DS.
+ * @es: ES.
+ * @rax: RAX (for OUT, the value written is in its low bytes).
+ * @rcx: RCX.
+ * @rsi: RSI.
+ * @rdi: RDI.
+ *
+ * To complete an IN, set RAX; for either, set RIP to rip +
+ * instruction_length; then VID_VP_RUN again.
+ */
+struct vid_io_port_intercept {
+	struct vid_intercept_header header;
+	__u16 port_number;
+	__u8 access_info;
+	__u8 instruction_byte_count;
+	__u32 reserved;
+	__u8 instruction_bytes[16];
+	struct vid_segment ds;
+	struct vid_segment es;
+	__u64 rax;
+	__u64 rcx;
+	__u64 rsi;
+	__u64 rdi;
+};
+
+/**
+ * struct vid_memory_intercept - VID_MSG_UNMAPPED_GPA / _GPA_INTERCEPT
+ * @header: common header; the access type says read, write or execute.
+ * @cache_type: 0.
+ * @instruction_byte_count: valid bytes in @instruction_bytes.
+ * @memory_access_info: bit 0 @guest_virtual_address is valid.
+ * @reserved: 0.
+ * @guest_virtual_address: the virtual address, when known.
+ * @guest_physical_address: the guest physical address accessed.
+ * @instruction_bytes: the faulting instruction, when known.
+ */
+struct vid_memory_intercept {
+	struct vid_intercept_header header;
+	__u32 cache_type;
+	__u8 instruction_byte_count;
+	__u8 memory_access_info;
+	__u16 reserved;
+	__u64 guest_virtual_address;
+	__u64 guest_physical_address;
+	__u8 instruction_bytes[16];
+};
+
+/**
+ * struct vid_msr_intercept - VID_MSG_X64_MSR_INTERCEPT payload
+ * @header: common header; read (RDMSR) or write (WRMSR).
+ * @msr_number: ECX.
+ * @reserved: 0.
+ * @rdx: RDX (the high half of a WRMSR value).
+ * @rax: RAX (the low half).
+ *
+ * To complete an RDMSR set RAX and RDX; for either, advance RIP by 2.
+ */
+struct vid_msr_intercept {
+	struct vid_intercept_header header;
+	__u32 msr_number;
+	__u32 reserved;
+	__u64 rdx;
+	__u64 rax;
+};
+
+/**
+ * struct vid_unsupported_feature - VID_MSG_UNSUPPORTED_FEATURE payload
+ * @header: common header.
+ * @feature_code: 1 = an exit the hypervisor does not handle.
+ * @reserved: 0.
+ * @feature_parameter: the hardware exit code.
+ */
+struct vid_unsupported_feature {
+	struct vid_intercept_header header;
+	__u32 feature_code;
+	__u32 reserved;
+	__u64 feature_parameter;
+};
+
+/**
+ * struct vid_message - a TLFS HV_MESSAGE (256 bytes)
+ * @message_type: VID_MSG_*.
+ * @payload_size: bytes of @payload in use.
+ * @message_flags: bit 0 message pending.
+ * @reserved: 0.
+ * @sender: 0 for intercepts.
+ * @payload: the message body.
+ */
+struct vid_message {
+	__u32 message_type;
+	__u8 payload_size;
+	__u8 message_flags;
+	__u8 reserved[2];
+	__u64 sender;
+	union {
+		__u64 payload[30];
+		struct vid_intercept_header header;
+		struct vid_io_port_intercept io_port;
+		struct vid_memory_intercept memory;
+		struct vid_msr_intercept msr;
+		struct vid_unsupported_feature unsupported;
+	};
+};
+
 /* ioctls on /dev/vid */
 #define VID_GET_API_VERSION	_IO(VIDIO, 0x00)
 #define VID_CHECK_CAPABILITY	_IO(VIDIO, 0x01)
@@ -355,5 +510,12 @@ struct vid_vp_registers {
 /* ioctls on a VP fd */
 #define VID_VP_GET_REGISTERS		_IOW(VIDIO, 0x20, struct vid_vp_registers)
 #define VID_VP_SET_REGISTERS		_IOW(VIDIO, 0x21, struct vid_vp_registers)
+/*
+ * Run the VP until an intercept the VMM must handle; the message is then
+ * in the VP's message page. -EINTR when a signal arrived first (the VP is
+ * stopped, its state consistent, and can be run again); -EBUSY if another
+ * thread runs it.
+ */
+#define VID_VP_RUN			_IO(VIDIO, 0x22)
 
 #endif /* _UAPI_LINUX_VID_H */

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPUID as the guest sees it: the host's leaves with the hypervisor bit
+ * set and virtualization extensions hidden, the VP index as APIC ID, and
+ * the Hyper-V hypervisor leaves (vendor from the partition, "Hv#1").
+ * Finished in the kernel: it never reaches the root.
+ */
+#include <asm/processor.h>
+
+#include "svm.h"
+
+#define HV_CPUID_VENDOR_AND_MAX		0x40000000
+#define HV_CPUID_INTERFACE		0x40000001
+#define HV_CPUID_INTERFACE_HV1		0x31237648	/* "Hv#1" */
+
+void svm_emulate_cpuid(struct hv_vp *vp)
+{
+	struct svm_vp *svm = to_svm(vp);
+	u32 leaf = svm->vmcb->save.rax, subleaf = svm->gprs[1];
+	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
+
+	switch (leaf) {
+	case HV_CPUID_VENDOR_AND_MAX:
+		eax = HV_CPUID_INTERFACE;
+		ebx = vp->partition->vendor_id[0];
+		ecx = vp->partition->vendor_id[1];
+		edx = vp->partition->vendor_id[2];
+		break;
+	case HV_CPUID_INTERFACE:
+		eax = HV_CPUID_INTERFACE_HV1;
+		break;
+	default:
+		if (leaf >= 0x40000000 && leaf < 0x40010000)
+			break;	/* other hypervisor ranges: nothing */
+		cpuid_count(leaf, subleaf, &eax, &ebx, &ecx, &edx);
+		if (leaf == 1) {
+			ecx &= ~BIT(5);			/* VMX */
+			ecx |= BIT(31);			/* hypervisor present */
+			ebx = (ebx & 0x00ffffff) | (vp->index << 24);
+		} else if (leaf == 0x80000001) {
+			ecx &= ~BIT(2);			/* SVM */
+		} else if (leaf == SVM_CPUID_FUNC) {
+			eax = 0;
+			ebx = 0;
+			ecx = 0;
+			edx = 0;
+		}
+		break;
+	}
+	svm->vmcb->save.rax = eax;
+	svm->gprs[3] = ebx;
+	svm->gprs[1] = ecx;
+	svm->gprs[2] = edx;
+}

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Running a VP: ASID assignment, the entry/exit discipline around
+ * svm_vmrun() (GIF, IRQs, host state), and the exit handler table.
+ *
+ * Exits the hypervisor finishes itself resume the guest at once; exits
+ * that belong to the root become a TLFS intercept message.
+ */
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/percpu.h>
+#include <asm/hyperv-tlfs.h>
+#include <asm/processor.h>
+
+#include "../../uapi/linux/vid.h"
+#include "../hv_regs.h"
+#include "svm.h"
+
+/* Page-fault error code bits in an NPF's EXITINFO1. */
+#define SVM_PF_PRESENT		BIT_ULL(0)
+#define SVM_PF_WRITE		BIT_ULL(1)
+#define SVM_PF_FETCH		BIT_ULL(4)
+
+/* What an exit handler tells the run loop. */
+enum svm_exit_result {
+	SVM_RESUME,		/* handled: enter the guest again */
+	SVM_TO_ROOT,		/* a message for the root is in msg */
+};
+
+/**
+ * struct svm_cpu - per-CPU ASID allocator
+ * @generation: bumped each time the ASID space wraps (all TLBs flushed).
+ * @next_asid: next ASID to hand out; 0 is the host's.
+ */
+struct svm_cpu {
+	u64 generation;
+	u32 next_asid;
+};
+
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpu) = { .generation = 1, .next_asid = 1 };
+static u32 svm_max_asid;
+
+void svm_run_setup(void)
+{
+	svm_max_asid = cpuid_ebx(SVM_CPUID_FUNC) - 1;
+}
+
+/* Preemption disabled: pick this CPU's ASID and TLB action for the VP. */
+static void svm_prepare_asid(struct hv_vp *vp, struct svm_vp *svm)
+{
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpu);
+	int cpu = smp_processor_id();
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	if (svm->last_cpu != cpu || svm->asid_generation != sc->generation) {
+		if (sc->next_asid > svm_max_asid) {
+			sc->generation++;
+			sc->next_asid = 1;
+			c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+		}
+		svm->last_cpu = cpu;
+		svm->asid_generation = sc->generation;
+		c->asid = sc->next_asid++;
+	}
+	if (svm->slat_generation != vp->partition->slat_generation) {
+		svm->slat_generation = vp->partition->slat_generation;
+		if (c->tlb_ctl == TLB_CONTROL_DO_NOTHING)
+			c->tlb_ctl = TLB_CONTROL_FLUSH_ASID;
+	}
+}
+
+static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
+{
+	u64 host_save = hv_virt_host_save_pa();
+
+	local_irq_disable();
+	svm_prepare_asid(vp, svm);
+	asm volatile("clgi" ::: "memory");
+	/* Host hidden state (GS base, TR, syscall MSRs) for svm_vmrun(). */
+	asm volatile("vmsave %%rax" :: "a"(host_save) : "memory");
+	/*
+	 * RFLAGS.IF at VMRUN decides whether physical interrupts exit the
+	 * guest; GIF = 0 keeps them pending until STGI.
+	 */
+	raw_local_irq_enable();
+	svm_vmrun(svm, __pa(svm->vmcb), host_save);
+	raw_local_irq_disable();
+	svm->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	asm volatile("stgi" ::: "memory");
+	local_irq_enable();
+}
+
+static void svm_msg_header(struct hv_vp *vp, struct hv_message *msg, u32 type,
+			   u32 payload_size, u8 access, u8 insn_len)
+{
+	struct vid_message *m = (struct vid_message *)msg;
+	struct vmcb_save_area *save = &to_svm(vp)->vmcb->save;
+	struct vid_intercept_header *h = &m->header;
+	union hv_reg_value cs;
+
+	memset(m, 0, sizeof(*m));
+	m->message_type = type;
+	m->payload_size = payload_size;
+	h->vp_index = vp->index;
+	h->instruction_length = insn_len & 0xf;
+	h->intercept_access_type = access;
+	h->execution_state = save->cpl | (save->cr0 & X86_CR0_PE ? BIT(2) : 0) |
+			     (save->efer & EFER_LMA ? BIT(4) : 0);
+	svm_vp_get_reg(vp, HV_X64_REGISTER_CS, &cs);
+	memcpy(&h->cs, &cs.segment, sizeof(h->cs));
+	h->rip = save->rip;
+	h->rflags = save->rflags;
+}
+
+static void svm_inject_ud(struct svm_vp *svm)
+{
+	svm->vmcb->control.event_inj = UD_VECTOR | SVM_EVTINJ_VALID |
+				       SVM_EVTINJ_TYPE_EXEPT;
+}
+
+static enum svm_exit_result svm_exit_hlt(struct hv_vp *vp,
+					 struct hv_message *msg)
+{
+	struct svm_vp *svm = to_svm(vp);
+
+	/* The guest resumes after HLT once the root runs it again. */
+	svm->vmcb->save.rip += 1;
+	svm_msg_header(vp, msg, VID_MSG_X64_HALT,
+		       sizeof(struct vid_intercept_header), 0, 1);
+	return SVM_TO_ROOT;
+}
+
+static enum svm_exit_result svm_exit_io(struct hv_vp *vp,
+					struct hv_message *msg)
+{
+	struct svm_vp *svm = to_svm(vp);
+	struct vmcb *vmcb = svm->vmcb;
+	u64 info = vmcb->control.exit_info_1;
+	struct vid_io_port_intercept *io;
+	union hv_reg_value seg;
+	u8 len = vmcb->control.exit_info_2 - vmcb->save.rip;
+	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+
+	svm_msg_header(vp, msg, VID_MSG_X64_IO_PORT_INTERCEPT, sizeof(*io),
+		       info & SVM_IOIO_TYPE_MASK ? VID_INTERCEPT_READ :
+						   VID_INTERCEPT_WRITE, len);
+	io = &((struct vid_message *)msg)->io_port;
+	io->port_number = info >> 16;
+	io->access_info = size | (info & SVM_IOIO_STR_MASK ? BIT(3) : 0) |
+			  (info & SVM_IOIO_REP_MASK ? BIT(4) : 0);
+	svm_vp_get_reg(vp, HV_X64_REGISTER_DS, &seg);
+	memcpy(&io->ds, &seg.segment, sizeof(io->ds));
+	svm_vp_get_reg(vp, HV_X64_REGISTER_ES, &seg);
+	memcpy(&io->es, &seg.segment, sizeof(io->es));
+	io->rax = vmcb->save.rax;
+	io->rcx = svm->gprs[1];
+	io->rsi = svm->gprs[6];
+	io->rdi = svm->gprs[7];
+	return SVM_TO_ROOT;
+}
+
+static enum svm_exit_result svm_exit_npf(struct hv_vp *vp,
+					 struct hv_message *msg)
+{
+	struct vmcb_control_area *c = &to_svm(vp)->vmcb->control;
+	u64 error = c->exit_info_1, gpa = c->exit_info_2;
+	struct vid_memory_intercept *mem;
+	u8 access = VID_INTERCEPT_READ;
+
+	if (error & SVM_PF_FETCH)
+		access = VID_INTERCEPT_EXECUTE;
+	else if (error & SVM_PF_WRITE)
+		access = VID_INTERCEPT_WRITE;
+	svm_msg_header(vp, msg, error & SVM_PF_PRESENT ?
+		       VID_MSG_GPA_INTERCEPT : VID_MSG_UNMAPPED_GPA,
+		       sizeof(*mem), access, 0);
+	mem = &((struct vid_message *)msg)->memory;
+	mem->guest_physical_address = gpa;
+	return SVM_TO_ROOT;
+}
+
+static enum svm_exit_result svm_exit_msr(struct hv_vp *vp,
+					 struct hv_message *msg)
+{
+	struct svm_vp *svm = to_svm(vp);
+	struct vid_msr_intercept *m;
+	bool write = svm->vmcb->control.exit_info_1;
+
+	svm_msg_header(vp, msg, VID_MSG_X64_MSR_INTERCEPT, sizeof(*m),
+		       write ? VID_INTERCEPT_WRITE : VID_INTERCEPT_READ, 2);
+	m = &((struct vid_message *)msg)->msr;
+	m->msr_number = svm->gprs[1];
+	m->rdx = svm->gprs[2];
+	m->rax = svm->vmcb->save.rax;
+	return SVM_TO_ROOT;
+}
+
+static enum svm_exit_result svm_exit_shutdown(struct hv_vp *vp,
+					      struct hv_message *msg)
+{
+	/* Triple fault: the VMCB state is undefined; the root decides. */
+	svm_msg_header(vp, msg, VID_MSG_UNRECOVERABLE_EXCEPTION,
+		       sizeof(struct vid_intercept_header), 0, 0);
+	return SVM_TO_ROOT;
+}
+
+static enum svm_exit_result svm_exit_cpuid(struct hv_vp *vp,
+					   struct hv_message *msg)
+{
+	svm_emulate_cpuid(vp);
+	to_svm(vp)->vmcb->save.rip += 2;
+	return SVM_RESUME;
+}
+
+static enum svm_exit_result svm_exit_interrupt(struct hv_vp *vp,
+					       struct hv_message *msg)
+{
+	return SVM_RESUME;	/* the host took it at STGI + IRQ enable */
+}
+
+static enum svm_exit_result svm_exit_ud(struct hv_vp *vp,
+					struct hv_message *msg)
+{
+	svm_inject_ud(to_svm(vp));
+	return SVM_RESUME;
+}
+
+static enum svm_exit_result (*const svm_exit_handlers[])(struct hv_vp *vp,
+							  struct hv_message *msg) = {
+	[SVM_EXIT_INTR] = svm_exit_interrupt,
+	[SVM_EXIT_NMI] = svm_exit_interrupt,
+	[SVM_EXIT_SMI] = svm_exit_interrupt,
+	[SVM_EXIT_CPUID] = svm_exit_cpuid,
+	[SVM_EXIT_HLT] = svm_exit_hlt,
+	[SVM_EXIT_IOIO] = svm_exit_io,
+	[SVM_EXIT_MSR] = svm_exit_msr,
+	[SVM_EXIT_SHUTDOWN] = svm_exit_shutdown,
+	[SVM_EXIT_VMRUN] = svm_exit_ud,
+	[SVM_EXIT_VMMCALL] = svm_exit_ud,
+	[SVM_EXIT_VMLOAD] = svm_exit_ud,
+	[SVM_EXIT_VMSAVE] = svm_exit_ud,
+	[SVM_EXIT_STGI] = svm_exit_ud,
+	[SVM_EXIT_CLGI] = svm_exit_ud,
+	[SVM_EXIT_SKINIT] = svm_exit_ud,
+	[SVM_EXIT_INVLPGA] = svm_exit_ud,
+	[SVM_EXIT_MONITOR] = svm_exit_ud,
+	[SVM_EXIT_MWAIT] = svm_exit_ud,
+	[SVM_EXIT_RDPRU] = svm_exit_ud,
+};
+
+/* SVM_EXIT_NPF is far beyond the table: dispatched by hand. */
+static enum svm_exit_result svm_handle_exit(struct hv_vp *vp,
+					    struct hv_message *msg)
+{
+	struct svm_vp *svm = to_svm(vp);
+	u64 code = svm->vmcb->control.exit_code;
+	struct vid_unsupported_feature *u;
+
+	if (code == SVM_EXIT_NPF)
+		return svm_exit_npf(vp, msg);
+	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
+		return svm_exit_handlers[code](vp, msg);
+
+	if (code == SVM_EXIT_ERR) {
+		/* VMRUN refused the guest state: tell the root, run nothing. */
+		svm_msg_header(vp, msg, VID_MSG_INVALID_VP_REGISTER_VALUE,
+			       sizeof(struct vid_intercept_header), 0, 0);
+		return SVM_TO_ROOT;
+	}
+	svm_msg_header(vp, msg, VID_MSG_UNSUPPORTED_FEATURE, sizeof(*u), 0, 0);
+	u = &((struct vid_message *)msg)->unsupported;
+	u->feature_code = 1;
+	u->feature_parameter = code;
+	pr_warn_ratelimited("vid: VP %u: unhandled exit %#llx\n", vp->index,
+			    code);
+	return SVM_TO_ROOT;
+}
+
+hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
+{
+	struct svm_vp *svm = to_svm(vp);
+
+	for (;;) {
+		if (signal_pending(current) || need_resched()) {
+			memset(msg, 0, sizeof(*msg));
+			return HV_STATUS_SUCCESS;
+		}
+		preempt_disable();
+		svm_enter_guest(vp, svm);
+		preempt_enable();
+		if (svm_handle_exit(vp, msg) == SVM_TO_ROOT)
+			return HV_STATUS_SUCCESS;
+	}
+}

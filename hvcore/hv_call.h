@@ -188,6 +188,12 @@ hv_status_t hv_call_set_vp_registers(u64 partition_id, u32 vp_index,
 hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
 				struct hv_message *msg);
 
+/*
+ * Make a dispatch of the VP return (with HVMSG_NONE) as soon as possible:
+ * it leaves the guest at once if it is in it. Any context that may sleep.
+ */
+hv_status_t hv_call_kick_vp(u64 partition_id, u32 vp_index);
+
 /* Module-level: probe hardware and set up hvcore; undo at exit. */
 int hv_core_init(void);
 void hv_core_exit(void);

@@ -8,6 +8,7 @@
 
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/sched/signal.h>
 #include <linux/types.h>
 
 #include "hv_call.h"
@@ -60,6 +61,8 @@ struct hv_partition {
  * @index: VP index.
  * @lock: protects @running and the register state.
  * @running: the VP is dispatched; register access is refused.
+ * @kick: hv_call_kick_vp() asked the dispatch loop to return.
+ * @cpu: CPU the VP is dispatched on while @running (for the kick IPI).
  * @arch: backend state (from the pool).
  */
 struct hv_vp {
@@ -68,8 +71,20 @@ struct hv_vp {
 	/* protects running and the register state */
 	struct mutex lock;
 	bool running;
+	bool kick;
+	int cpu;
 	void *arch;
 };
+
+/*
+ * Should the dispatch loop give the thread back? Called by the backend
+ * between two guest entries.
+ */
+static inline bool hv_vp_should_yield(struct hv_vp *vp)
+{
+	return signal_pending(current) || need_resched() ||
+	       xchg(&vp->kick, false);
+}
 
 static inline struct hv_vp **hv_vp_slot(struct hv_partition *p, u32 index)
 {

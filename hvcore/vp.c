@@ -7,6 +7,7 @@
  * VP's registers under the VP's lock (partition lock first).
  */
 #include <linux/mm.h>
+#include <linux/smp.h>
 
 #include "arch.h"
 #include "hvcore.h"
@@ -195,9 +196,12 @@ hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
 		status = HV_STATUS_INVALID_VP_INDEX;
 	if (vp) {
 		mutex_lock(&vp->lock);
-		if (vp->running)
+		if (vp->running) {
 			status = HV_STATUS_INVALID_VP_STATE;
-		vp->running = true;
+		} else {
+			vp->cpu = -1;
+			vp->running = true;
+		}
 		mutex_unlock(&vp->lock);
 	}
 	if (!status)
@@ -217,4 +221,33 @@ hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
 	mutex_unlock(&vp->lock);
 	hv_partition_unlock_put(p);
 	return status;
+}
+
+static void hv_vp_kick_ipi(void *unused)
+{
+	/* Nothing: the interrupt itself made the VP leave the guest. */
+}
+
+hv_status_t hv_call_kick_vp(u64 partition_id, u32 vp_index)
+{
+	struct hv_partition *p = hv_partition_get_locked(partition_id);
+	struct hv_vp *vp;
+	int cpu = -1;
+
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	vp = hv_vp_lookup(p, vp_index);
+	if (vp) {
+		WRITE_ONCE(vp->kick, true);
+		/* Order the flag before reading where the VP runs. */
+		smp_mb();
+		if (READ_ONCE(vp->running))
+			cpu = READ_ONCE(vp->cpu);
+	}
+	hv_partition_unlock_put(p);
+	if (!vp)
+		return HV_STATUS_INVALID_VP_INDEX;
+	if (cpu >= 0 && cpu != raw_smp_processor_id() && cpu_online(cpu))
+		smp_call_function_single(cpu, hv_vp_kick_ipi, NULL, 0);
+	return HV_STATUS_SUCCESS;
 }

@@ -6,7 +6,9 @@
  * kernel, isolation between partitions, and stopping a running VP with a
  * signal or by killing its VMM.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -366,6 +368,54 @@ TEST(killed_vmm_leaves_nothing)
 		usleep(20000);
 	}
 	EXPECT_TRUE(vid_stats_equal(&s0, &s1));
+}
+
+/* Is there a kernel thread whose name is @comm? */
+static bool thread_exists(const char *comm)
+{
+	char path[300], name[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f)) {
+			name[strcspn(name, "\n")] = 0;
+			found = !strcmp(name, comm);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+TEST(vp_backing_thread_named_and_gone_with_vp)
+{
+	static const uint8_t code[] = { 0xf4 };
+	uint64_t id = 0;
+	char comm[32];
+	struct guest g;
+	int i;
+
+	GUEST_SETUP(&g, code);
+	ASSERT_EQ(0, vid_prop_get_u64(g.part_fd, VID_PROP_PARTITION_ID, &id));
+	snprintf(comm, sizeof(comm), "vid-p%llu-vp0", (unsigned long long)id);
+	EXPECT_TRUE(thread_exists(comm)) TH_LOG("no thread %s", comm);
+	ASSERT_EQ(0, vid_vp_run(g.vp_fd));
+	EXPECT_EQ(VID_MSG_X64_HALT, g.msg->message_type);
+	guest_teardown(&g);
+	for (i = 0; i < 100 && thread_exists(comm); i++)
+		usleep(10000);
+	EXPECT_FALSE(thread_exists(comm));
 }
 
 TEST_HARNESS_MAIN

@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 
 #include "../hvcore/hv_regs.h"
+#include "../sched/sched.h"
 #include "vid.h"
 
 /**
@@ -21,18 +22,21 @@
  * @partition: its VID partition.
  * @index: the VP index.
  * @msg_page: the VP's message page (mmap offset 0, read-only).
+ * @thread: the VP-backing kernel thread that runs it.
  */
 struct vid_vp {
 	struct file *partition_file;
 	struct vid_partition *partition;
 	u32 index;
 	struct page *msg_page;
+	struct vid_vp_thread thread;
 };
 
 static int vid_vp_release(struct inode *inode, struct file *file)
 {
 	struct vid_vp *vp = file->private_data;
 
+	vid_vp_thread_stop(&vp->thread);
 	hv_call_delete_vp(vp->partition->id, vp->index);
 	fput(vp->partition_file);
 	vid_page_free(vp->msg_page);
@@ -41,26 +45,18 @@ static int vid_vp_release(struct inode *inode, struct file *file)
 }
 
 /*
- * Run the VP on this thread until it has a message for the VMM. A signal
- * stops it between two guest entries (-EINTR).
+ * Let the VP's backing thread run it until it has a message for the VMM;
+ * a signal stops it (-EINTR).
  */
 static int vid_vp_run(struct vid_vp *vp, unsigned long arg)
 {
-	struct hv_message *msg = page_address(vp->msg_page);
 	hv_status_t status;
+	int err;
 
 	if (arg)
 		return -EINVAL;
-	for (;;) {
-		status = hv_call_dispatch_vp(vp->partition->id, vp->index, msg);
-		if (status)
-			return vid_status_to_errno(status);
-		if (msg->header.message_type != HVMSG_NONE)
-			return 0;
-		if (signal_pending(current))
-			return -EINTR;
-		cond_resched();
-	}
+	err = vid_vp_thread_run(&vp->thread, &status);
+	return err ?: vid_status_to_errno(status);
 }
 
 static int vid_vp_mmap(struct file *file, struct vm_area_struct *vma)
@@ -195,16 +191,22 @@ int vid_vp_create(struct file *partition_file, void __user *uarg)
 	if (err)
 		goto err_free;
 
+	err = vid_vp_thread_start(&vp->thread, part->id, args.vp_index,
+				  page_address(vp->msg_page));
+	if (err)
+		goto err_vp;
 	vp->partition_file = get_file(partition_file);
 	fd = anon_inode_getfd("vid-vp", &vid_vp_fops, vp, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		err = fd;
 		fput(partition_file);
-		hv_call_delete_vp(part->id, args.vp_index);
-		goto err_free;
+		vid_vp_thread_stop(&vp->thread);
+		goto err_vp;
 	}
 	return fd;
 
+err_vp:
+	hv_call_delete_vp(part->id, args.vp_index);
 err_free:
 	vid_page_free(vp->msg_page);
 	vid_kfree(vp, sizeof(*vp));

@@ -74,6 +74,7 @@ static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
 	u64 host_save = hv_virt_host_save_pa();
 
 	local_irq_disable();
+	WRITE_ONCE(vp->cpu, smp_processor_id());
 	svm_prepare_asid(vp, svm);
 	asm volatile("clgi" ::: "memory");
 	/* Host hidden state (GS base, TR, syscall MSRs) for svm_vmrun(). */
@@ -281,7 +282,7 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 	struct svm_vp *svm = to_svm(vp);
 
 	for (;;) {
-		if (signal_pending(current) || need_resched()) {
+		if (hv_vp_should_yield(vp)) {
 			memset(msg, 0, sizeof(*msg));
 			return HV_STATUS_SUCCESS;
 		}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The root scheduler: one VP-backing kernel thread per VP, named
+ * "vid-p<partition>-vp<index>" so ps shows which VP it backs. The thread
+ * loops on hv_call_dispatch_vp(); the Linux scheduler decides when and
+ * where it runs.
+ *
+ * Hand-over with the VMM thread (VID_VP_RUN): the VMM asks for a run and
+ * waits; the thread runs the VP until it has a message, publishes it and
+ * waits for the next request. Both sides spin briefly before sleeping,
+ * because an intercept round trip is usually short.
+ *
+ * States (vid_vp_thread.state), changed under @lock:
+ *   STOPPED  the VMM owns the VP (registers accessible)
+ *   RUN      a run was requested / the thread is dispatching
+ *   MESSAGE  the thread stopped with a message for the VMM
+ */
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+#include "sched.h"
+
+#define VID_SPIN_NS	20000	/* how long either side spins before sleeping */
+
+enum vid_vp_state {
+	VID_VP_STOPPED,
+	VID_VP_RUN,
+	VID_VP_MESSAGE,
+};
+
+static bool vid_spin_until(int *state, int want)
+{
+	u64 end = local_clock() + VID_SPIN_NS;
+
+	while (local_clock() < end) {
+		/* Pairs with the releases that publish a state change. */
+		if (smp_load_acquire(state) == want)
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+static int vid_vp_thread_fn(void *data)
+{
+	struct vid_vp_thread *t = data;
+	hv_status_t status;
+
+	while (!kthread_should_stop()) {
+		if (!vid_spin_until(&t->state, VID_VP_RUN))
+			wait_event_interruptible(t->thread_wq,
+						 READ_ONCE(t->state) == VID_VP_RUN ||
+						 kthread_should_stop());
+		if (kthread_should_stop())
+			break;
+		if (READ_ONCE(t->state) != VID_VP_RUN)
+			continue;
+
+		status = hv_call_dispatch_vp(t->partition_id, t->vp_index,
+					     t->msg);
+		if (!status && t->msg->header.message_type == HVMSG_NONE &&
+		    !READ_ONCE(t->stop)) {
+			cond_resched();
+			continue;	/* preempted or kicked for nothing */
+		}
+		t->status = status;
+		/* Publish status and the message before the state change. */
+		smp_store_release(&t->state, t->msg->header.message_type ==
+				  HVMSG_NONE && !status ? VID_VP_STOPPED :
+							  VID_VP_MESSAGE);
+		wake_up(&t->vmm_wq);
+	}
+	return 0;
+}
+
+int vid_vp_thread_start(struct vid_vp_thread *t, u64 partition_id,
+			u32 vp_index, struct hv_message *msg)
+{
+	t->partition_id = partition_id;
+	t->vp_index = vp_index;
+	t->msg = msg;
+	t->state = VID_VP_STOPPED;
+	mutex_init(&t->lock);
+	init_waitqueue_head(&t->thread_wq);
+	init_waitqueue_head(&t->vmm_wq);
+	t->task = kthread_run(vid_vp_thread_fn, t, "vid-p%llu-vp%u",
+			      partition_id, vp_index);
+	if (IS_ERR(t->task)) {
+		mutex_destroy(&t->lock);
+		return PTR_ERR(t->task);
+	}
+	return 0;
+}
+
+/* Make the thread stop dispatching; returns once the VP is stopped. */
+static void vid_vp_thread_halt(struct vid_vp_thread *t)
+{
+	WRITE_ONCE(t->stop, true);
+	hv_call_kick_vp(t->partition_id, t->vp_index);
+	wait_event(t->vmm_wq, READ_ONCE(t->state) != VID_VP_RUN);
+	WRITE_ONCE(t->stop, false);
+}
+
+void vid_vp_thread_stop(struct vid_vp_thread *t)
+{
+	vid_vp_thread_halt(t);
+	kthread_stop(t->task);
+	mutex_destroy(&t->lock);
+}
+
+int vid_vp_thread_run(struct vid_vp_thread *t, hv_status_t *status)
+{
+	int err = 0;
+
+	if (!mutex_trylock(&t->lock))
+		return -EBUSY;		/* another VMM thread runs this VP */
+	/* Registers the VMM set are visible to the thread before it runs. */
+	smp_store_release(&t->state, VID_VP_RUN);
+	wake_up(&t->thread_wq);
+
+	if (!vid_spin_until(&t->state, VID_VP_MESSAGE) &&
+	    wait_event_interruptible(t->vmm_wq,
+				     READ_ONCE(t->state) != VID_VP_RUN))
+		vid_vp_thread_halt(t);
+
+	if (READ_ONCE(t->state) == VID_VP_MESSAGE)
+		*status = t->status;
+	else
+		err = -EINTR;
+	/* The VMM is done with status and message; the VP is its own again. */
+	smp_store_release(&t->state, VID_VP_STOPPED);
+	mutex_unlock(&t->lock);
+	return err;
+}

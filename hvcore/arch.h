@@ -45,6 +45,8 @@ struct hv_vp;
  *	value is not one the register may hold; changes nothing.
  * @vp_set_reg: write a value @vp_check_reg accepted.
  * @vp_get_reg: read a register; HV_STATUS_INVALID_PARAMETER if unknown.
+ * @measure_floor: time @iterations bare world switches on the calling
+ *	CPU (virtualization must be on); total nanoseconds in @ns.
  * @vp_run: run the VP (marked running, its lock not held, preemptible
  *	process context) until an exit for the root, which it writes to
  *	@msg, or until the thread must reschedule or handle a signal (then
@@ -71,6 +73,7 @@ struct hv_arch_ops {
 	hv_status_t (*vp_get_reg)(struct hv_vp *vp, u32 name,
 				  union hv_reg_value *value);
 	hv_status_t (*vp_run)(struct hv_vp *vp, struct hv_message *msg);
+	int (*measure_floor)(u32 iterations, u64 *ns);
 };
 
 extern const struct hv_arch_ops *hv_arch;

@@ -21,7 +21,7 @@ static int hv_arch_register(const struct hv_arch_ops *ops)
 	    !ops->slat_map || !ops->slat_unmap ||
 	    !ops->slat_destroy || !ops->vp_create || !ops->vp_destroy ||
 	    !ops->vp_check_reg || !ops->vp_set_reg || !ops->vp_get_reg ||
-	    !ops->vp_run) {
+	    !ops->vp_run || !ops->measure_floor) {
 		pr_err("vid: backend %s lacks a mandatory operation\n",
 		       ops->name ?: "?");
 		return -EINVAL;

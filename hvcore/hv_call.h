@@ -194,6 +194,14 @@ hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
  */
 hv_status_t hv_call_kick_vp(u64 partition_id, u32 vp_index);
 
+/*
+ * Diagnostics: time @iterations bare world switches (VMRUN, VMMCALL,
+ * #VMEXIT, no handler) on one CPU; total nanoseconds in @ns.
+ * HV_STATUS_INVALID_PARTITION_STATE when no partition exists (the
+ * hardware is off). Sleeps; keeps IRQs off for the whole measurement.
+ */
+hv_status_t hv_call_measure_world_switch(u32 iterations, u64 *ns);
+
 /* Module-level: probe hardware and set up hvcore; undo at exit. */
 int hv_core_init(void);
 void hv_core_exit(void);

@@ -167,6 +167,20 @@ u64 hv_virt_host_save_pa(void)
 	return __pa(__this_cpu_read(hv_virt_host_save));
 }
 
+hv_status_t hv_call_measure_world_switch(u32 iterations, u64 *ns)
+{
+	hv_status_t status = HV_STATUS_SUCCESS;
+
+	/* Holding the lock keeps virtualization on for the measurement. */
+	mutex_lock(&hv_virt_lock);
+	if (!hv_virt_users)
+		status = HV_STATUS_INVALID_PARTITION_STATE;
+	else if (hv_arch->measure_floor(iterations, ns))
+		status = HV_STATUS_INSUFFICIENT_MEMORY;
+	mutex_unlock(&hv_virt_lock);
+	return status;
+}
+
 unsigned int hv_core_virt_cpus(void)
 {
 	return atomic_read(&hv_virt_cpus_on);

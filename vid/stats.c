@@ -101,11 +101,30 @@ static int vid_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vid_stats);
 
+/*
+ * "floor": reading it times 1000 bare world switches (needs a partition
+ * to exist, so that virtualization is on) and prints the mean in ns.
+ */
+static int vid_floor_show(struct seq_file *m, void *unused)
+{
+	const u32 iterations = 1000;
+	hv_status_t status;
+	u64 ns;
+
+	status = hv_call_measure_world_switch(iterations, &ns);
+	if (status)
+		return vid_status_to_errno(status);
+	seq_printf(m, "world_switch_ns %llu\n", div_u64(ns, iterations));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vid_floor);
+
 int vid_stats_init(void)
 {
 	/* debugfs is optional: failures are not fatal (debugfs API rule). */
 	vid_debugfs = debugfs_create_dir("vid", NULL);
 	debugfs_create_file("stats", 0400, vid_debugfs, NULL, &vid_stats_fops);
+	debugfs_create_file("floor", 0400, vid_debugfs, NULL, &vid_floor_fops);
 	return 0;
 }
 

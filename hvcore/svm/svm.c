@@ -117,4 +117,5 @@ const struct hv_arch_ops svm_arch_ops = {
 	.vp_set_reg = svm_vp_set_reg,
 	.vp_get_reg = svm_vp_get_reg,
 	.vp_run = svm_vp_run,
+	.measure_floor = svm_measure_floor,
 };

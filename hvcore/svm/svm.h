@@ -48,6 +48,9 @@ void svm_vmrun(struct svm_vp *svm, u64 vmcb_pa, u64 host_save_pa);
 void svm_run_setup(void);
 hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg);
 
+/* floor.c */
+int svm_measure_floor(u32 iterations, u64 *ns);
+
 /* cpuid.c */
 void svm_emulate_cpuid(struct hv_vp *vp);
 

@@ -65,6 +65,19 @@ expect "SIGKILLed VMM: no pages or objects left" \
 	sh -c '[ "$(awk "\$1==\"pages\"{print \$2}" /sys/kernel/debug/vid/stats)" = 0 ] && [ "$(awk "\$1==\"objects\"{print \$2}" /sys/kernel/debug/vid/stats)" = 0 ]'
 expect "SIGKILLed VMM: virtualization off again" [ "$(stat virt_cpus)" = 0 ]
 
+# The world-switch floor (a bare VMRUN/VMMCALL/#VMEXIT loop in the kernel)
+# runs only while virtualization is on, i.e. while a partition exists.
+vidctl create -n floor -s 600 >/dev/null &
+holder=$!
+wait_stat partitions 1
+expect "world-switch floor measures while a partition exists" \
+	grep -q '^world_switch_ns [1-9]' /sys/kernel/debug/vid/floor
+kill -9 $holder
+wait $holder 2>/dev/null
+wait_stat partitions 0
+expect "world-switch floor refused with no partition" \
+	sh -c '! cat /sys/kernel/debug/vid/floor >/dev/null 2>&1'
+
 # SVM ownership against the distro's KVM.
 case $(uname -r) in
 6.1.*)

@@ -121,8 +121,11 @@ TEST(port_io_round_trip)
 	ASSERT_EQ(VID_MSG_X64_HALT, g.msg->message_type);
 	ASSERT_EQ(0, vid_vp_get_reg64(g.vp_fd, VID_REG_RBX, &rbx));
 	EXPECT_EQ(0x99, rbx & 0xff);
+	/* RIP stays on the HLT, as the message says; the VMM moves it on. */
 	ASSERT_EQ(0, vid_vp_get_reg64(g.vp_fd, VID_REG_RIP, &rip));
-	EXPECT_EQ(CODE_GPA + sizeof(code), rip);
+	EXPECT_EQ(CODE_GPA + sizeof(code) - 1, rip);
+	EXPECT_EQ(rip, g.msg->header.rip);
+	EXPECT_EQ(1, g.msg->header.instruction_length & 0xf);
 	guest_teardown(&g);
 }
 

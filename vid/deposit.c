@@ -88,13 +88,15 @@ void vid_withdraw_all(u64 partition_id)
 /*
  * Call after a hypervisor call returned @status. Returns true when the
  * caller should retry (pages were deposited); otherwise *@err is the
- * call's result as an errno.
+ * call's result as an errno. Without @auto_deposit (the VMM manages the
+ * pool, VID_PROP_AUTO_DEPOSIT = 0) a dry pool is the caller's -ENOMEM.
  */
-bool vid_deposit_retry(u64 partition_id, hv_status_t status,
-		       unsigned int *tries, int *err)
+bool vid_deposit_retry(u64 partition_id, bool auto_deposit,
+		       hv_status_t status, unsigned int *tries, int *err)
 {
 	*err = vid_status_to_errno(status);
-	if (status != HV_STATUS_INSUFFICIENT_MEMORY || *tries >= VID_RETRY_MAX)
+	if (status != HV_STATUS_INSUFFICIENT_MEMORY || !auto_deposit ||
+	    *tries >= VID_RETRY_MAX)
 		return false;
 	*err = vid_deposit_pages(partition_id,
 				 *tries < 4 ? 1U << *tries : VID_RETRY_CHUNK_MAX);

@@ -75,7 +75,8 @@ static int vid_region_hv_map(struct vid_partition *vp, struct vid_region *r,
 		do {
 			status = hv_call_map_gpa_pages(vp->id, gfn + done,
 						       pfns, n, rights);
-		} while (vid_deposit_retry(vp->id, status, &tries, &err));
+		} while (vid_deposit_retry(vp->id, READ_ONCE(vp->auto_deposit),
+					   status, &tries, &err));
 		if (err) {
 			vid_region_hv_unmap(vp, r->gpa, done + n);
 			return err;

@@ -40,7 +40,8 @@ static int vid_partition_initialize(struct vid_partition *vp)
 	mutex_lock(&vp->lock);
 	do {
 		status = hv_call_initialize_partition(vp->id);
-	} while (vid_deposit_retry(vp->id, status, &tries, &err));
+	} while (vid_deposit_retry(vp->id, READ_ONCE(vp->auto_deposit), status,
+				   &tries, &err));
 	mutex_unlock(&vp->lock);
 	return err;
 }
@@ -136,12 +137,14 @@ int vid_partition_create(const struct vid_create_partition __user *uarg)
 	if (!vp)
 		return -ENOMEM;
 	mutex_init(&vp->lock);
+	vp->auto_deposit = true;
 	mutex_init(&vp->gpa_lock);
 	INIT_LIST_HEAD(&vp->regions);
 
 	do {
 		status = hv_call_create_partition(0, &vp->id);
-	} while (vid_deposit_retry(HV_PARTITION_ID_SELF, status, &tries, &err));
+	} while (vid_deposit_retry(HV_PARTITION_ID_SELF, true, status, &tries,
+				   &err));
 	if (err)
 		goto err_create;
 

@@ -62,6 +62,9 @@ static int vid_prop_read(struct vid_partition *vp, u32 prop,
 	case VID_PROP_PARTITION_ID:
 		v->u64 = vp->id;
 		return sizeof(u64);
+	case VID_PROP_AUTO_DEPOSIT:
+		v->u64 = READ_ONCE(vp->auto_deposit);
+		return sizeof(u64);
 	case VID_PROP_POOL_DEPOSITED:
 	case VID_PROP_POOL_AVAILABLE:
 		r = vid_status_to_errno(hv_call_get_memory_balance(vp->id,
@@ -111,6 +114,7 @@ static int vid_prop_set(struct vid_partition *vp, struct vid_property *p)
 	static const u32 sizes[] = {
 		[VID_PROP_MAX_VP_COUNT] = sizeof(u64),
 		[VID_PROP_VENDOR_ID] = VID_VENDOR_ID_SIZE,
+		[VID_PROP_AUTO_DEPOSIT] = sizeof(u64),
 	};
 	union vid_prop_value v = {};
 	int r;
@@ -118,6 +122,7 @@ static int vid_prop_set(struct vid_partition *vp, struct vid_property *p)
 	switch (p->id) {
 	case VID_PROP_MAX_VP_COUNT:
 	case VID_PROP_VENDOR_ID:
+	case VID_PROP_AUTO_DEPOSIT:
 		if (p->size != sizes[p->id])
 			return -EINVAL;
 		break;
@@ -145,6 +150,11 @@ static int vid_prop_set(struct vid_partition *vp, struct vid_property *p)
 			r = vid_hv_set(vp->id,
 				       HV_PARTITION_PROPERTY_VENDOR_ID_EDX,
 				       v.vendor_id[2]);
+		break;
+	case VID_PROP_AUTO_DEPOSIT:
+		r = v.u64 > 1 ? -EINVAL : 0;
+		if (!r)
+			WRITE_ONCE(vp->auto_deposit, v.u64);
 		break;
 	default:
 		r = vid_name_valid(v.name, p->size) ? 0 : -EINVAL;

@@ -21,6 +21,7 @@
  * @id: the hypervisor's partition id.
  * @lock: protects @name and orders shape changes against initialize.
  * @name: VID_PROP_NAME, NUL-terminated.
+ * @auto_deposit: VID_PROP_AUTO_DEPOSIT.
  * @gpa_lock: protects @regions.
  * @regions: mapped GPA ranges (struct vid_region), for overlap checks and
  *	for unpinning.
@@ -30,6 +31,7 @@ struct vid_partition {
 	/* protects name; orders shape changes against initialize */
 	struct mutex lock;
 	char name[VID_NAME_MAX];
+	bool auto_deposit;
 	/* protects regions */
 	struct mutex gpa_lock;
 	struct list_head regions;
@@ -42,8 +44,8 @@ int vid_status_to_errno(hv_status_t status);
 int vid_deposit_pages(u64 partition_id, u64 count);
 int vid_withdraw_pages(u64 partition_id, u64 max, u64 *withdrawn);
 void vid_withdraw_all(u64 partition_id);
-bool vid_deposit_retry(u64 partition_id, hv_status_t status,
-		       unsigned int *tries, int *err);
+bool vid_deposit_retry(u64 partition_id, bool auto_deposit,
+		       hv_status_t status, unsigned int *tries, int *err);
 
 /* gpa.c */
 int vid_gpa_map(struct vid_partition *vp, void __user *uarg);

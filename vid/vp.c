@@ -187,7 +187,8 @@ int vid_vp_create(struct file *partition_file, void __user *uarg)
 
 	do {
 		status = hv_call_create_vp(part->id, args.vp_index);
-	} while (vid_deposit_retry(part->id, status, &tries, &err));
+	} while (vid_deposit_retry(part->id, READ_ONCE(part->auto_deposit),
+				   status, &tries, &err));
 	if (err)
 		goto err_free;
 

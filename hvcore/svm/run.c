@@ -122,10 +122,10 @@ static void svm_inject_ud(struct svm_vp *svm)
 static enum svm_exit_result svm_exit_hlt(struct hv_vp *vp,
 					 struct hv_message *msg)
 {
-	struct svm_vp *svm = to_svm(vp);
-
-	/* The guest resumes after HLT once the root runs it again. */
-	svm->vmcb->save.rip += 1;
+	/*
+	 * Like every intercept, RIP stays on the instruction: the root
+	 * resumes the VP past it (rip + 1) when it wants it to go on.
+	 */
 	svm_msg_header(vp, msg, VID_MSG_X64_HALT,
 		       sizeof(struct vid_intercept_header), 0, 1);
 	return SVM_TO_ROOT;

@@ -74,6 +74,12 @@ struct vid_create_partition {
  *	partition's pool and not withdrawn (in use plus available).
  * @VID_PROP_POOL_AVAILABLE: __u64, read-only: deposited pages the
  *	hypervisor has not used yet; these can be withdrawn.
+ * @VID_PROP_AUTO_DEPOSIT: __u64 0 or 1, read/write at any time. 1 (the
+ *	default): when a call needs hypervisor memory the partition's pool
+ *	lacks, the kernel deposits pages and retries. 0: the call fails with
+ *	-ENOMEM and the VMM deposits (VID_PARTITION_DEPOSIT) and retries it
+ *	(pages the failed call already took stay in use and serve the retry;
+ *	a failed map leaves nothing mapped or pinned).
  */
 enum vid_prop {
 	VID_PROP_MAX_VP_COUNT		= 1,
@@ -83,9 +89,10 @@ enum vid_prop {
 	VID_PROP_STATE			= 5,
 	VID_PROP_POOL_DEPOSITED		= 6,
 	VID_PROP_POOL_AVAILABLE		= 7,
+	VID_PROP_AUTO_DEPOSIT		= 8,
 };
 
-#define VID_PROP_MAX			VID_PROP_POOL_AVAILABLE
+#define VID_PROP_MAX			VID_PROP_AUTO_DEPOSIT
 #define VID_VENDOR_ID_SIZE		12
 #define VID_NAME_MAX			64
 

@@ -15,8 +15,6 @@
 
 #include "vid.h"
 
-#define VID_MAP_BATCH	64
-
 /**
  * struct vid_region - one VID_PARTITION_MAP_GPA range
  * @node: on vid_partition.regions.
@@ -57,18 +55,26 @@ static void vid_region_hv_unmap(struct vid_partition *vp, u64 gpa, u64 npages)
 	}
 }
 
+/*
+ * Batches of HV_MAP_GPA_BATCH (512) frames: a 2 MiB aligned range of a
+ * 2 MiB aligned region arrives whole, so the hypervisor can map it with
+ * one large SLAT entry.
+ */
 static int vid_region_hv_map(struct vid_partition *vp, struct vid_region *r,
 			     u32 rights)
 {
-	u64 pfns[VID_MAP_BATCH], gfn = r->gpa >> PAGE_SHIFT;
+	u64 *pfns, gfn = r->gpa >> PAGE_SHIFT;
 	unsigned int tries;
 	hv_status_t status;
+	int err = 0;
 	u64 done;
-	int err;
 	u32 n, i;
 
+	pfns = kmalloc_array(HV_MAP_GPA_BATCH, sizeof(*pfns), GFP_KERNEL);
+	if (!pfns)
+		return -ENOMEM;
 	for (done = 0; done < r->npages; done += n) {
-		n = min_t(u64, r->npages - done, VID_MAP_BATCH);
+		n = min_t(u64, r->npages - done, HV_MAP_GPA_BATCH);
 		for (i = 0; i < n; i++)
 			pfns[i] = page_to_pfn(r->pages[done + i]);
 		tries = 0;
@@ -79,11 +85,12 @@ static int vid_region_hv_map(struct vid_partition *vp, struct vid_region *r,
 					   status, &tries, &err));
 		if (err) {
 			vid_region_hv_unmap(vp, r->gpa, done + n);
-			return err;
+			break;
 		}
 		cond_resched();
 	}
-	return 0;
+	kfree(pfns);
+	return err;
 }
 
 static void vid_region_free(struct vid_region *r)

@@ -3,7 +3,9 @@
  * Nested page tables: four levels of ordinary x86-64 page tables that
  * translate guest physical to host physical addresses. Every table page
  * comes from the partition's deposit pool. Guest accesses count as user
- * accesses, so every entry carries the U bit.
+ * accesses, so every entry carries the U bit. A run of 512 guest frames
+ * that is 2 MiB aligned on both sides and physically contiguous on the
+ * host (THP, hugetlbfs) gets one 2 MiB leaf.
  *
  * Locking: the partition lock, held by every caller.
  */
@@ -16,6 +18,7 @@
 #define NPT_US		BIT_ULL(2)
 #define NPT_A		BIT_ULL(5)
 #define NPT_D		BIT_ULL(6)
+#define NPT_PS		BIT_ULL(7)	/* a 2 MiB leaf in a level-2 table */
 #define NPT_NX		BIT_ULL(63)
 #define NPT_ADDR	GENMASK_ULL(51, 12)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
@@ -41,10 +44,12 @@ void *svm_npt_root(struct hv_partition *p)
 }
 
 /*
- * The leaf entry for @gfn, building missing tables from the pool when
- * @alloc; NULL when a table is missing (or the pool ran dry).
+ * The entry that maps @gfn at @target level (1: 4 KiB, 2: 2 MiB), building
+ * missing tables from the pool when @alloc; NULL when a table is missing
+ * (or the pool ran dry), or when a 2 MiB leaf already covers @gfn (the
+ * VID never maps over a mapping, so that is not expected).
  */
-static u64 *npt_leaf(struct hv_partition *p, u64 gfn, bool alloc)
+static u64 *npt_entry(struct hv_partition *p, u64 gfn, int target, bool alloc)
 {
 	u64 *table, *entry;
 	int level;
@@ -52,7 +57,7 @@ static u64 *npt_leaf(struct hv_partition *p, u64 gfn, bool alloc)
 	table = alloc ? svm_npt_root(p) : p->slat_root;
 	if (!table)
 		return NULL;
-	for (level = NPT_LEVELS; level > 1; level--) {
+	for (level = NPT_LEVELS; level > target; level--) {
 		entry = &table[npt_index(gfn, level)];
 		if (!(*entry & NPT_P)) {
 			void *next;
@@ -63,41 +68,77 @@ static u64 *npt_leaf(struct hv_partition *p, u64 gfn, bool alloc)
 			if (!next)
 				return NULL;
 			WRITE_ONCE(*entry, __pa(next) | NPT_TABLE);
+		} else if (*entry & NPT_PS) {
+			return NULL;
 		}
 		table = npt_next(*entry);
 	}
-	return &table[npt_index(gfn, 1)];
+	return &table[npt_index(gfn, target)];
+}
+
+/* Can @gfn.. be one 2 MiB leaf: aligned, and host frames contiguous? */
+static bool npt_huge_ok(u64 gfn, const u64 *pfns, u32 count)
+{
+	u32 i;
+
+	if (count < NPT_ENTRIES || gfn % NPT_ENTRIES || pfns[0] % NPT_ENTRIES)
+		return false;
+	for (i = 1; i < NPT_ENTRIES; i++)
+		if (pfns[i] != pfns[0] + i)
+			return false;
+	return true;
 }
 
 hv_status_t svm_slat_map(struct hv_partition *p, u64 gfn, const u64 *pfns,
 			 u32 count, u32 flags)
 {
 	u64 rights = NPT_P | NPT_US | NPT_A;
-	u64 *leaf;
-	u32 i;
+	u64 *entry;
+	u32 i = 0;
 
 	if (flags & HV_MAP_GPA_WRITABLE)
 		rights |= NPT_RW | NPT_D;
 	if (!(flags & HV_MAP_GPA_EXECUTABLE))
 		rights |= NPT_NX;
-	for (i = 0; i < count; i++) {
-		leaf = npt_leaf(p, gfn + i, true);
-		if (!leaf)
+	while (i < count) {
+		if (npt_huge_ok(gfn + i, pfns + i, count - i)) {
+			entry = npt_entry(p, gfn + i, 2, true);
+			if (!entry)
+				return HV_STATUS_INSUFFICIENT_MEMORY;
+			/* Unless 4 KiB entries are already there: keep those. */
+			if (!(*entry & NPT_P) || (*entry & NPT_PS)) {
+				WRITE_ONCE(*entry, PFN_PHYS(pfns[i]) | rights |
+					   NPT_PS);
+				i += NPT_ENTRIES;
+				continue;
+			}
+		}
+		entry = npt_entry(p, gfn + i, 1, true);
+		if (!entry)
 			return HV_STATUS_INSUFFICIENT_MEMORY;
-		WRITE_ONCE(*leaf, PFN_PHYS(pfns[i]) | rights);
+		WRITE_ONCE(*entry, PFN_PHYS(pfns[i]) | rights);
+		i++;
 	}
 	return HV_STATUS_SUCCESS;
 }
 
+/* A 2 MiB leaf goes as a whole: the VID unmaps whole mappings only. */
 void svm_slat_unmap(struct hv_partition *p, u64 gfn, u32 count)
 {
-	u64 *leaf;
-	u32 i;
+	u64 *entry;
+	u32 i = 0;
 
-	for (i = 0; i < count; i++) {
-		leaf = npt_leaf(p, gfn + i, false);
-		if (leaf)
-			WRITE_ONCE(*leaf, 0);
+	while (i < count) {
+		entry = npt_entry(p, gfn + i, 2, false);
+		if (entry && (*entry & NPT_PS)) {
+			WRITE_ONCE(*entry, 0);
+			i += NPT_ENTRIES - (gfn + i) % NPT_ENTRIES;
+			continue;
+		}
+		entry = npt_entry(p, gfn + i, 1, false);
+		if (entry)
+			WRITE_ONCE(*entry, 0);
+		i++;
 	}
 }
 
@@ -107,7 +148,7 @@ static void npt_free(struct hv_partition *p, u64 *table, int level)
 
 	if (level > 1)
 		for (i = 0; i < NPT_ENTRIES; i++)
-			if (table[i] & NPT_P)
+			if ((table[i] & NPT_P) && !(table[i] & NPT_PS))
 				npt_free(p, npt_next(table[i]), level - 1);
 	hv_pool_free(&p->pool, table);
 }

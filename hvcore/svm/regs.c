@@ -234,6 +234,7 @@ void svm_vp_set_reg(struct hv_vp *vp, u32 name,
 	struct vmcb_seg *seg = svm_seg(&vmcb->save, name);
 	u64 *reg;
 
+	svm->state_dirty = true;
 	if (seg) {
 		if (name == HV_X64_REGISTER_IDTR ||
 		    name == HV_X64_REGISTER_GDTR) {

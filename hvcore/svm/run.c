@@ -254,7 +254,8 @@ static enum svm_exit_result svm_handle_exit(struct hv_vp *vp,
 					    struct hv_message *msg)
 {
 	struct svm_vp *svm = to_svm(vp);
-	u64 code = svm->vmcb->control.exit_code;
+	/* The VMCB's exit code is 32 bits here: VMEXIT_INVALID is ~0U. */
+	u32 code = svm->vmcb->control.exit_code;
 	struct vid_unsupported_feature *u;
 
 	if (code == SVM_EXIT_NPF)
@@ -262,7 +263,7 @@ static enum svm_exit_result svm_handle_exit(struct hv_vp *vp,
 	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
 		return svm_exit_handlers[code](vp, msg);
 
-	if (code == SVM_EXIT_ERR) {
+	if (code == (u32)SVM_EXIT_ERR) {
 		/* VMRUN refused the guest state: tell the root, run nothing. */
 		svm_msg_header(vp, msg, VID_MSG_INVALID_VP_REGISTER_VALUE,
 			       sizeof(struct vid_intercept_header), 0, 0);
@@ -272,15 +273,49 @@ static enum svm_exit_result svm_handle_exit(struct hv_vp *vp,
 	u = &((struct vid_message *)msg)->unsupported;
 	u->feature_code = 1;
 	u->feature_parameter = code;
-	pr_warn_ratelimited("vid: VP %u: unhandled exit %#llx\n", vp->index,
+	pr_warn_ratelimited("vid: VP %u: unhandled exit %#x\n", vp->index,
 			    code);
 	return SVM_TO_ROOT;
+}
+
+/*
+ * Guest state the VMM built must be one a CPU can be in, whatever VMRUN on
+ * this CPU would let through (QEMU's TCG checks less than hardware):
+ * long mode active exactly when enabled and paging is on, PAE with it, no
+ * 64-bit code segment with D set, a canonical RIP in 64-bit code.
+ */
+static bool svm_state_valid(struct vmcb_save_area *s)
+{
+	bool lme = s->efer & EFER_LME, lma = s->efer & EFER_LMA;
+	bool pg = s->cr0 & X86_CR0_PG;
+	bool cs_l = s->cs.attrib & SVM_SELECTOR_L_MASK;
+
+	if (lma != (lme && pg))
+		return false;
+	if (lme && pg && !(s->cr4 & X86_CR4_PAE))
+		return false;
+	if (lma && cs_l) {
+		if (s->cs.attrib & SVM_SELECTOR_DB_MASK)
+			return false;
+		if ((u64)((s64)(s->rip << 16) >> 16) != s->rip)
+			return false;
+	}
+	return true;
 }
 
 hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 {
 	struct svm_vp *svm = to_svm(vp);
 
+	if (svm->state_dirty) {
+		if (!svm_state_valid(&svm->vmcb->save)) {
+			svm_msg_header(vp, msg, VID_MSG_INVALID_VP_REGISTER_VALUE,
+				       sizeof(struct vid_intercept_header), 0,
+				       0);
+			return HV_STATUS_SUCCESS;
+		}
+		svm->state_dirty = false;
+	}
 	for (;;) {
 		if (hv_vp_should_yield(vp)) {
 			memset(msg, 0, sizeof(*msg));

@@ -21,6 +21,8 @@
  * @last_cpu: CPU the VP last ran on (-1: never), for ASID reuse.
  * @asid_generation: that CPU's ASID generation when the ASID was taken.
  * @slat_generation: the partition's SLAT generation last flushed for.
+ * @state_dirty: the root changed registers since the last run: check the
+ *	guest state before entering it.
  */
 struct svm_vp {
 	u64 gprs[16];
@@ -31,6 +33,7 @@ struct svm_vp {
 	int last_cpu;
 	u64 asid_generation;
 	u64 slat_generation;
+	bool state_dirty;
 };
 
 static inline struct svm_vp *to_svm(struct hv_vp *vp)

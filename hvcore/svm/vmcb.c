@@ -105,6 +105,7 @@ hv_status_t svm_vp_create(struct hv_vp *vp)
 	vp->arch = svm;
 	svm_vp_reset(svm);
 	svm_vp_init_control(svm, npt_root);
+	svm->state_dirty = true;
 	svm->slat_generation = vp->partition->slat_generation;
 	return HV_STATUS_SUCCESS;
 }

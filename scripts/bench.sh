@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 scripts/deps.sh
 scripts/build-stage.sh >/dev/null || { scripts/build-stage.sh; exit 1; }
-kver=$(scripts/kernels.sh list | head -1)
+kver=$(scripts/kernels.sh list | sed -n 1p)
 scripts/run-suite.sh bench "$kver" >/dev/null || true
 out=build/$kver/run-bench
 grep -h '^BENCH\|^FLOOR' "$out/results.log" || true

@@ -158,6 +158,13 @@ TEST(prot32_linear_is_physical)
 	EXPECT_EQ(VID_INTERCEPT_READ, uc.msg.header.intercept_access_type);
 	EXPECT_EQ(GUEST_LABEL_GPA(guest_prot32_far, guest_prot32_far_load),
 		  uc.msg.header.rip);
+	/* mov 0x800010, %eax (a1 10 00 80 00), then the bytes after it. */
+	ASSERT_EQ(16, uc.msg.memory.instruction_byte_count);
+	EXPECT_EQ(0, memcmp(guest_prot32_far_load,
+			    uc.msg.memory.instruction_bytes, 5));
+	EXPECT_EQ(0, memcmp(vid_guest_gpa(&g, uc.msg.header.rip),
+			    uc.msg.memory.instruction_bytes, 16));
+	EXPECT_EQ(0, uc.msg.memory.memory_access_info & 1);
 	vid_guest_destroy(&g);
 }
 
@@ -385,6 +392,13 @@ TEST(long64_unmapped_gpa)
 		  uc.msg.header.rip);
 	EXPECT_EQ(VID_EXEC_STATE_EFER_LMA, uc.msg.header.execution_state &
 		  VID_EXEC_STATE_EFER_LMA);
+	/* The 7-byte store, then the bytes after it (code is identity mapped). */
+	ASSERT_EQ(16, uc.msg.memory.instruction_byte_count);
+	EXPECT_EQ(0, memcmp(guest_long64_unmapped_store,
+			    uc.msg.memory.instruction_bytes, 7));
+	EXPECT_EQ(0, memcmp(vid_guest_gpa(&g, uc.msg.header.rip),
+			    uc.msg.memory.instruction_bytes, 16));
+	EXPECT_EQ(0, uc.msg.memory.memory_access_info & 1);
 
 	/* Back the GPA; the store is retried and lands in the new page. */
 	page = mmap(NULL, VID_PAGE_SIZE, PROT_READ | PROT_WRITE,
@@ -465,7 +479,97 @@ TEST(long64_fetch_from_unmapped_gpa)
 	EXPECT_EQ(0x600000, uc.msg.memory.guest_physical_address);
 	EXPECT_EQ(VID_INTERCEPT_EXECUTE, uc.msg.header.intercept_access_type);
 	EXPECT_EQ(0x7fe00000, uc.msg.header.rip);
+	/* Nothing to read at RIP: no instruction bytes. */
+	EXPECT_EQ(0, uc.msg.memory.instruction_byte_count);
 	vid_guest_destroy(&g);
+}
+
+/*
+ * Instruction bytes through the guest's page tables: the store
+ * "mov %eax, 0x7fff0238" (89 04 25 38 02 ff 7f, to a GPA nothing backs)
+ * runs at a GVA whose page is not identity mapped. FETCH_GVA + 0xff9: it
+ * ends at the page end, and the next GVA page has no GPA behind it, so
+ * the fetch stops at the boundary. FETCH_GVA + 0xffe: it straddles into
+ * the next GVA page, backed by another, non-adjacent GPA page.
+ */
+#define FETCH_GVA	0x7fc00000ULL
+#define FETCH_PAGE0	(VID_GUEST_DATA_GPA + 0x3000)
+#define FETCH_PAGE1	(VID_GUEST_DATA_GPA + 0x5000)
+
+static const uint8_t fetch_store[] = { 0x89, 0x04, 0x25, 0x38, 0x02, 0xff, 0x7f };
+
+__asm__(GUEST_BEGIN(guest_long64_jump, ".code64")
+	"jmp *%rsi\n\t"
+	GUEST_END(guest_long64_jump));
+GUEST_DECLARE(guest_long64_jump);
+
+FIXTURE(long64_insn_bytes) {
+	struct vid_guest g;
+};
+
+FIXTURE_VARIANT(long64_insn_bytes) {
+	uint64_t offset;	/* of the store in the first GVA page */
+	uint64_t page1_gpa;	/* behind the second GVA page */
+	uint8_t count;		/* instruction bytes expected */
+};
+
+FIXTURE_VARIANT_ADD(long64_insn_bytes, stops_at_unmapped_page) {
+	.offset = 0xff9, .page1_gpa = 0x600000, .count = 7,
+};
+
+FIXTURE_VARIANT_ADD(long64_insn_bytes, straddles_two_pages) {
+	.offset = 0xffe, .page1_gpa = FETCH_PAGE1, .count = 16,
+};
+
+FIXTURE_SETUP(long64_insn_bytes)
+{
+	int r = vid_guest_create(&self->g, VID_GUEST_LONG64,
+				 GUEST_BYTES(guest_long64_jump));
+
+	if (r == -ENOENT)
+		VID_SETUP_SKIP("%s absent: vid.ko not loaded", VID_DEVICE_PATH);
+	ASSERT_EQ(0, r) TH_LOG("vid_guest_create: %s", strerror(-r));
+}
+
+FIXTURE_TEARDOWN(long64_insn_bytes)
+{
+	vid_guest_destroy(&self->g);
+}
+
+TEST_F(long64_insn_bytes, through_guest_paging)
+{
+	uint8_t *page0 = vid_guest_gpa(&self->g, FETCH_PAGE0);
+	uint8_t *page1 = vid_guest_gpa(&self->g, FETCH_PAGE1);
+	uint8_t want[16];
+	struct vid_ucall uc;
+	unsigned int i;
+
+	/* The store and 0xf4 (HLT) after it, split over the two pages. */
+	memset(want, 0xf4, sizeof(want));
+	memcpy(want, fetch_store, sizeof(fetch_store));
+	memset(page0, 0xcc, VID_PAGE_SIZE);
+	memset(page1, 0xcc, VID_PAGE_SIZE);
+	for (i = 0; i < sizeof(want); i++) {
+		if (variant->offset + i < VID_PAGE_SIZE)
+			page0[variant->offset + i] = want[i];
+		else
+			page1[variant->offset + i - VID_PAGE_SIZE] = want[i];
+	}
+	ASSERT_EQ(0, vid_guest_map(&self->g, FETCH_GVA, FETCH_PAGE0));
+	ASSERT_EQ(0, vid_guest_map(&self->g, FETCH_GVA + VID_PAGE_SIZE,
+				   variant->page1_gpa));
+	ASSERT_EQ(0, vid_guest_map(&self->g, 0x7fff0000, 0x500000));
+	ASSERT_EQ(0, vid_vp_set_reg64(self->g.vp_fd[0], VID_REG_RSI,
+				      FETCH_GVA + variant->offset));
+
+	ASSERT_RUN_MESSAGE(&self->g, 0, &uc, VID_MSG_UNMAPPED_GPA);
+	EXPECT_EQ(0x500238, uc.msg.memory.guest_physical_address);
+	EXPECT_EQ(VID_INTERCEPT_WRITE, uc.msg.header.intercept_access_type);
+	EXPECT_EQ(FETCH_GVA + variant->offset, uc.msg.header.rip);
+	ASSERT_EQ(variant->count, uc.msg.memory.instruction_byte_count);
+	EXPECT_EQ(0, memcmp(want, uc.msg.memory.instruction_bytes,
+			    variant->count));
+	EXPECT_EQ(0, uc.msg.memory.memory_access_info & 1);
 }
 
 /*
@@ -698,6 +802,64 @@ TEST(two_vps)
 			  ram64(&g, VID_GUEST_STACK_TOP(i) - 8));
 	}
 	vid_guest_destroy(&g);
+}
+
+/* 64 partitions with 2 VPs each, all 128 VPs running at once. */
+#define MANY_PARTITIONS	64
+
+FIXTURE(many) {
+	int unused;
+};
+
+FIXTURE_SETUP(many)
+{
+}
+
+FIXTURE_TEARDOWN(many)
+{
+}
+
+/* Under TCG 128 VPs take a while: more than the 30 s default. */
+TEST_F_TIMEOUT(many, partitions_two_vps_each, 600)
+{
+	struct vp_runner *runners;
+	struct vid_guest *g;
+	pthread_t *threads;
+	unsigned int i, n = MANY_PARTITIONS * 2;
+	int r;
+
+	g = calloc(MANY_PARTITIONS, sizeof(*g));
+	runners = calloc(n, sizeof(*runners));
+	threads = calloc(n, sizeof(*threads));
+	ASSERT_TRUE(g && runners && threads);
+	for (i = 0; i < MANY_PARTITIONS; i++) {
+		r = vid_guest_create_vps(&g[i], VID_GUEST_LONG64,
+					 GUEST_BYTES(guest_two_vps), 2);
+		if (r == -ENOENT)
+			SKIP(return, "%s absent", VID_DEVICE_PATH);
+		ASSERT_EQ(0, r) TH_LOG("partition %u: %s", i, strerror(-r));
+	}
+	for (i = 0; i < n; i++) {
+		runners[i] = (struct vp_runner){ .g = &g[i / 2], .vp = i % 2 };
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, vp_runner_fn,
+					    &runners[i]));
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+	for (i = 0; i < n; i++) {
+		EXPECT_STREQ("", runners[i].error)
+			TH_LOG("partition %u VP %u: %s", i / 2, i % 2,
+			       runners[i].error);
+		EXPECT_EQ(TWO_VPS_ROUNDS, runners[i].rounds);
+		/* Each VP wrote into its own partition only. */
+		EXPECT_EQ((TWO_VPS_MAGIC | (i % 2)) + 0x10,
+			  ram64(&g[i / 2], VID_GUEST_DATA_GPA + 8 * (i % 2)));
+	}
+	for (i = 0; i < MANY_PARTITIONS; i++)
+		vid_guest_destroy(&g[i]);
+	free(threads);
+	free(runners);
+	free(g);
 }
 
 TEST_HARNESS_MAIN

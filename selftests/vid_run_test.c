@@ -190,6 +190,66 @@ TEST(unmapped_gpa_intercepts)
 	EXPECT_EQ(0x8000, g.msg->memory.guest_physical_address);
 	EXPECT_EQ(VID_INTERCEPT_READ, g.msg->header.intercept_access_type);
 	EXPECT_EQ(CODE_GPA, g.msg->header.rip);
+	/* The instruction's bytes, then what follows it in RAM. */
+	ASSERT_EQ(16, g.msg->memory.instruction_byte_count);
+	EXPECT_EQ(0, memcmp(g.ram + CODE_GPA, g.msg->memory.instruction_bytes,
+			    16));
+	EXPECT_EQ(0, g.msg->memory.memory_access_info & 1);
+	guest_teardown(&g);
+}
+
+/*
+ * Real mode with CS.base 0x3000: the instruction bytes come from CS.base +
+ * IP and stop at the end of the RAM (GPA 0x4000), 8 bytes past IP 0xff8.
+ */
+TEST(unmapped_gpa_insn_bytes_stop_at_ram_end)
+{
+	static const uint8_t code[] = { 0xf4 };
+	static const uint8_t load[] = {
+		0xa0, 0x00, 0x80,	/* mov al, [0x8000]: nothing mapped */
+		0x90, 0x90, 0x90, 0x90, 0xf4,
+	};
+	struct vid_register regs[2] = {
+		{ .name = VID_REG_CS,
+		  .value.segment = { .base = 0x3000, .limit = 0xffff,
+				     .selector = 0x300, .attributes = 0x9b } },
+		{ .name = VID_REG_RIP, .value.reg64 = 0xff8 },
+	};
+	struct guest g;
+
+	GUEST_SETUP(&g, code);
+	memcpy(g.ram + 0x3ff8, load, sizeof(load));
+	ASSERT_EQ(0, vid_vp_set_regs(g.vp_fd, regs, 2));
+	ASSERT_EQ(0, vid_vp_run(g.vp_fd));
+	ASSERT_EQ(VID_MSG_UNMAPPED_GPA, g.msg->message_type);
+	EXPECT_EQ(0x8000, g.msg->memory.guest_physical_address);
+	EXPECT_EQ(0xff8, g.msg->header.rip);
+	ASSERT_EQ(sizeof(load), g.msg->memory.instruction_byte_count);
+	EXPECT_EQ(0, memcmp(load, g.msg->memory.instruction_bytes,
+			    sizeof(load)));
+	guest_teardown(&g);
+}
+
+/*
+ * An instruction that straddles the end of the RAM: the fetch of its last
+ * byte faults on GPA 0x4000, and the message holds the two bytes before.
+ */
+TEST(unmapped_gpa_insn_straddles_into_unmapped_page)
+{
+	static const uint8_t code[] = { 0xf4 };
+	struct guest g;
+
+	GUEST_SETUP(&g, code);
+	g.ram[0x3ffe] = 0xa0;	/* mov al, [0x..00]: the rest is unmapped */
+	g.ram[0x3fff] = 0x00;
+	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd, VID_REG_RIP, 0x3ffe));
+	ASSERT_EQ(0, vid_vp_run(g.vp_fd));
+	ASSERT_EQ(VID_MSG_UNMAPPED_GPA, g.msg->message_type);
+	EXPECT_EQ(0x4000, g.msg->memory.guest_physical_address);
+	EXPECT_EQ(VID_INTERCEPT_EXECUTE, g.msg->header.intercept_access_type);
+	ASSERT_EQ(2, g.msg->memory.instruction_byte_count);
+	EXPECT_EQ(0xa0, g.msg->memory.instruction_bytes[0]);
+	EXPECT_EQ(0x00, g.msg->memory.instruction_bytes[1]);
 	guest_teardown(&g);
 }
 

@@ -39,6 +39,12 @@ void svm_emulate_cpuid(struct hv_vp *vp)
 			ebx = (ebx & 0x00ffffff) | (vp->index << 24);
 		} else if (leaf == 0x80000001) {
 			ecx &= ~BIT(2);			/* SVM */
+		} else if (leaf == 0xd && subleaf == 0) {
+			/* Only the XCR0 bits a guest may set. */
+			eax &= svm_xcr0_allowed();
+			edx = 0;
+		} else if (leaf == 0xd && subleaf == 1) {
+			eax &= ~BIT(3);			/* XSAVES: no XSS */
 		} else if (leaf == SVM_CPUID_FUNC) {
 			eax = 0;
 			ebx = 0;

@@ -76,6 +76,36 @@ static u64 *npt_entry(struct hv_partition *p, u64 gfn, int target, bool alloc)
 	return &table[npt_index(gfn, target)];
 }
 
+/*
+ * The host frame behind @gfn, or false when nothing maps it. Read-only and
+ * without the partition lock, for a VP's own exits: while a VP of @p runs
+ * nothing unmaps (unmap refuses while VPs run), table pages are freed only
+ * at teardown, and a concurrent map only fills entries in (WRITE_ONCE).
+ */
+bool svm_npt_lookup(struct hv_partition *p, u64 gfn, u64 *pfn)
+{
+	u64 *table = READ_ONCE(p->slat_root);
+	u64 entry;
+	int level;
+
+	if (!table || gfn >= BIT_ULL(HV_GPA_BITS - PAGE_SHIFT))
+		return false;
+	for (level = NPT_LEVELS; level > 0; level--) {
+		entry = READ_ONCE(table[npt_index(gfn, level)]);
+		if (!(entry & NPT_P))
+			return false;
+		if (level == 1 || (level == 2 && (entry & NPT_PS))) {
+			*pfn = PHYS_PFN(entry & NPT_ADDR) +
+			       (level == 2 ? gfn % NPT_ENTRIES : 0);
+			return true;
+		}
+		if (entry & NPT_PS)
+			return false;
+		table = npt_next(entry);
+	}
+	return false;
+}
+
 /* Can @gfn.. be one 2 MiB leaf: aligned, and host frames contiguous? */
 static bool npt_huge_ok(u64 gfn, const u64 *pfns, u32 count)
 {

@@ -49,13 +49,21 @@ static u64 svm_cr4_valid(void)
 	return valid;
 }
 
-static u64 svm_xcr0_valid(void)
+/* XCR0 bits a guest may set: x87, SSE, and AVX when the host has it. */
+u64 svm_xcr0_allowed(void)
 {
 	u64 valid = XFEATURE_MASK_FP | XFEATURE_MASK_SSE;
 
 	if (boot_cpu_has(X86_FEATURE_AVX))
 		valid |= XFEATURE_MASK_YMM;
-	return valid;
+	return valid & svm_fpu_host_xcr0();
+}
+
+bool svm_xcr0_ok(u64 v)
+{
+	if (!(v & XFEATURE_MASK_FP) || (v & ~svm_xcr0_allowed()))
+		return false;
+	return !((v & XFEATURE_MASK_YMM) && !(v & XFEATURE_MASK_SSE));
 }
 
 static bool svm_pat_valid(u64 pat)
@@ -170,9 +178,7 @@ static bool svm_check_value(u32 name, u64 v)
 	case HV_X64_REGISTER_CR8:
 		return v <= 15;
 	case HV_X64_REGISTER_XFEM:
-		if (!(v & XFEATURE_MASK_FP) || (v & ~svm_xcr0_valid()))
-			return false;
-		return !((v & XFEATURE_MASK_YMM) && !(v & XFEATURE_MASK_SSE));
+		return svm_xcr0_ok(v);
 	case HV_X64_REGISTER_DR6:
 	case HV_X64_REGISTER_DR7:
 	case HV_X64_REGISTER_SFMASK:
@@ -202,6 +208,9 @@ hv_status_t svm_vp_check_reg(struct hv_vp *vp, u32 name,
 	struct svm_vp *svm = to_svm(vp);
 	struct vmcb_seg *seg = svm_seg(&svm->vmcb->save, name);
 
+	if (svm_fpu_reg(name))
+		return svm_fpu_check_reg(name, value) ? HV_STATUS_SUCCESS :
+			HV_STATUS_INVALID_PARAMETER;
 	if (seg) {
 		if (name == HV_X64_REGISTER_IDTR ||
 		    name == HV_X64_REGISTER_GDTR) {
@@ -235,6 +244,10 @@ void svm_vp_set_reg(struct hv_vp *vp, u32 name,
 	u64 *reg;
 
 	svm->state_dirty = true;
+	if (svm_fpu_reg(name)) {
+		svm_fpu_set_reg(svm, name, value);
+		return;
+	}
 	if (seg) {
 		if (name == HV_X64_REGISTER_IDTR ||
 		    name == HV_X64_REGISTER_GDTR) {
@@ -275,6 +288,10 @@ hv_status_t svm_vp_get_reg(struct hv_vp *vp, u32 name,
 	struct vmcb_seg *seg = svm_seg(&vmcb->save, name);
 	u64 *reg;
 
+	if (svm_fpu_reg(name)) {
+		svm_fpu_get_reg(svm, name, value);
+		return HV_STATUS_SUCCESS;
+	}
 	if (seg) {
 		if (name == HV_X64_REGISTER_IDTR ||
 		    name == HV_X64_REGISTER_GDTR) {

@@ -73,6 +73,7 @@ static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
 {
 	u64 host_save = hv_virt_host_save_pa();
 
+	svm_fpu_enter(svm);
 	local_irq_disable();
 	WRITE_ONCE(vp->cpu, smp_processor_id());
 	svm_prepare_asid(vp, svm);
@@ -83,12 +84,15 @@ static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
 	 * RFLAGS.IF at VMRUN decides whether physical interrupts exit the
 	 * guest; GIF = 0 keeps them pending until STGI.
 	 */
+	svm_fpu_load_xcr0(svm);
 	raw_local_irq_enable();
 	svm_vmrun(svm, __pa(svm->vmcb), host_save);
 	raw_local_irq_disable();
+	svm_fpu_put_xcr0(svm);
 	svm->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	asm volatile("stgi" ::: "memory");
 	local_irq_enable();
+	svm_fpu_exit(svm);
 }
 
 static void svm_msg_header(struct hv_vp *vp, struct hv_message *msg, u32 type,
@@ -177,6 +181,9 @@ static enum svm_exit_result svm_exit_npf(struct hv_vp *vp,
 		       sizeof(*mem), access, 0);
 	mem = &((struct vid_message *)msg)->memory;
 	mem->guest_physical_address = gpa;
+	/* The data GVA is unknown: memory_access_info bit 0 stays clear. */
+	mem->instruction_byte_count = svm_fetch_insn(vp,
+						     mem->instruction_bytes);
 	return SVM_TO_ROOT;
 }
 
@@ -210,6 +217,22 @@ static enum svm_exit_result svm_exit_cpuid(struct hv_vp *vp,
 {
 	svm_emulate_cpuid(vp);
 	to_svm(vp)->vmcb->save.rip += 2;
+	return SVM_RESUME;
+}
+
+static enum svm_exit_result svm_exit_xsetbv(struct hv_vp *vp,
+					    struct hv_message *msg)
+{
+	struct svm_vp *svm = to_svm(vp);
+
+	if (!svm_fpu_xsetbv(svm)) {
+		svm->vmcb->control.event_inj = GP_VECTOR | SVM_EVTINJ_VALID |
+					       SVM_EVTINJ_VALID_ERR |
+					       SVM_EVTINJ_TYPE_EXEPT;
+		svm->vmcb->control.event_inj_err = 0;
+		return SVM_RESUME;
+	}
+	svm->vmcb->save.rip += 3;
 	return SVM_RESUME;
 }
 
@@ -247,6 +270,7 @@ static enum svm_exit_result (*const svm_exit_handlers[])(struct hv_vp *vp,
 	[SVM_EXIT_MONITOR] = svm_exit_ud,
 	[SVM_EXIT_MWAIT] = svm_exit_ud,
 	[SVM_EXIT_RDPRU] = svm_exit_ud,
+	[SVM_EXIT_XSETBV] = svm_exit_xsetbv,
 };
 
 /* SVM_EXIT_NPF is far beyond the table: dispatched by hand. */

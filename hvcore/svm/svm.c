@@ -75,6 +75,8 @@ static int svm_hardware_probe(void)
 		pr_err("vid: AMD-V is disabled by the firmware (VM_CR.SVMDIS); enable SVM in the BIOS setup\n");
 		return -ENODEV;
 	}
+	if (svm_fpu_setup())
+		return -ENODEV;
 	svm_run_setup();
 	return svm_permission_maps_alloc();
 }

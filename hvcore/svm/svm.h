@@ -23,6 +23,7 @@
  * @slat_generation: the partition's SLAT generation last flushed for.
  * @state_dirty: the root changed registers since the last run: check the
  *	guest state before entering it.
+ * @fpu: the guest's XSAVE area (a pool page).
  */
 struct svm_vp {
 	u64 gprs[16];
@@ -34,6 +35,7 @@ struct svm_vp {
 	u64 asid_generation;
 	u64 slat_generation;
 	bool state_dirty;
+	void *fpu;
 };
 
 static inline struct svm_vp *to_svm(struct hv_vp *vp)
@@ -54,6 +56,25 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg);
 /* floor.c */
 int svm_measure_floor(u32 iterations, u64 *ns);
 
+/* fpu.c */
+int svm_fpu_setup(void);
+u64 svm_fpu_host_xcr0(void);
+void svm_fpu_reset(struct svm_vp *svm);
+void svm_fpu_enter(struct svm_vp *svm);
+void svm_fpu_load_xcr0(struct svm_vp *svm);
+void svm_fpu_put_xcr0(struct svm_vp *svm);
+void svm_fpu_exit(struct svm_vp *svm);
+bool svm_fpu_xsetbv(struct svm_vp *svm);
+bool svm_fpu_reg(u32 name);
+bool svm_fpu_check_reg(u32 name, const union hv_reg_value *v);
+void svm_fpu_get_reg(struct svm_vp *svm, u32 name, union hv_reg_value *v);
+void svm_fpu_set_reg(struct svm_vp *svm, u32 name,
+		     const union hv_reg_value *v);
+
+/* regs.c */
+u64 svm_xcr0_allowed(void);
+bool svm_xcr0_ok(u64 xcr0);
+
 /* cpuid.c */
 void svm_emulate_cpuid(struct hv_vp *vp);
 
@@ -63,6 +84,13 @@ hv_status_t svm_slat_map(struct hv_partition *p, u64 gfn, const u64 *pfns,
 			 u32 count, u32 flags);
 void svm_slat_unmap(struct hv_partition *p, u64 gfn, u32 count);
 void svm_slat_destroy(struct hv_partition *p);
+bool svm_npt_lookup(struct hv_partition *p, u64 gfn, u64 *pfn);
+
+/*
+ * fetch.c: the bytes at the guest's CS:RIP (up to 16) into @bytes; returns
+ * how many it got. Context: after a #VMEXIT, preemptible, no lock held.
+ */
+u8 svm_fetch_insn(struct hv_vp *vp, u8 *bytes);
 
 /* vmcb.c */
 hv_status_t svm_vp_create(struct hv_vp *vp);

@@ -52,6 +52,7 @@ static void svm_vp_reset(struct svm_vp *svm)
 	save->dr7 = 0x400;	/* DR7 bit 10 reads as 1 */
 	save->g_pat = 0x0007040600070406ULL;
 	svm->xcr0 = XFEATURE_MASK_FP;
+	svm_fpu_reset(svm);
 	/* The VMM sets the BSP bit on the VP it boots from. */
 	svm->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 }
@@ -97,7 +98,12 @@ hv_status_t svm_vp_create(struct hv_vp *vp)
 	if (!svm)
 		return HV_STATUS_INSUFFICIENT_MEMORY;
 	svm->vmcb = hv_pool_alloc(pool);
-	if (!svm->vmcb) {
+	svm->fpu = hv_pool_alloc(pool);
+	if (!svm->vmcb || !svm->fpu) {
+		if (svm->vmcb)
+			hv_pool_free(pool, svm->vmcb);
+		if (svm->fpu)
+			hv_pool_free(pool, svm->fpu);
 		hv_pool_free(pool, svm);
 		return HV_STATUS_INSUFFICIENT_MEMORY;
 	}
@@ -115,6 +121,7 @@ void svm_vp_destroy(struct hv_vp *vp)
 	struct hv_pool *pool = &vp->partition->pool;
 	struct svm_vp *svm = to_svm(vp);
 
+	hv_pool_free(pool, svm->fpu);
 	hv_pool_free(pool, svm->vmcb);
 	hv_pool_free(pool, svm);
 	vp->arch = NULL;

@@ -237,6 +237,15 @@ enum vid_reg_name {
 	VID_REG_R15,
 	VID_REG_RIP	= 0x00020010,
 	VID_REG_RFLAGS	= 0x00020011,
+	/* 128-bit: the register's 16 bytes in value.bytes */
+	VID_REG_XMM0	= 0x00030000,	/* ... XMM15 = 0x0003000F */
+	/*
+	 * 16 bytes: FCW u16, FSW u16, abridged FTW u8, reserved u8 (0),
+	 * last opcode u16, last instruction pointer u64.
+	 */
+	VID_REG_FP_CONTROL_STATUS = 0x00030018,
+	/* 16 bytes: last data pointer u64, MXCSR u32, MXCSR mask u32 (ignored on set). */
+	VID_REG_XMM_CONTROL_STATUS = 0x00030019,
 	VID_REG_CR0	= 0x00040000,
 	VID_REG_CR2	= 0x00040001,
 	VID_REG_CR3	= 0x00040002,

@@ -117,6 +117,22 @@ static void svm_msg_header(struct hv_vp *vp, struct hv_message *msg, u32 type,
 	h->rflags = save->rflags;
 }
 
+/*
+ * Step over the intercepted instruction: the CPU's next RIP when it saves
+ * it (NRIP save), else the instruction's architectural length (QEMU's
+ * TCG has no NRIP save; the instructions handled this way take no
+ * prefixes in practice).
+ */
+static void svm_skip_insn(struct svm_vp *svm, u8 len)
+{
+	struct vmcb *vmcb = svm->vmcb;
+
+	if (boot_cpu_has(X86_FEATURE_NRIPS) && vmcb->control.next_rip)
+		vmcb->save.rip = vmcb->control.next_rip;
+	else
+		vmcb->save.rip += len;
+}
+
 static void svm_inject_ud(struct svm_vp *svm)
 {
 	svm->vmcb->control.event_inj = UD_VECTOR | SVM_EVTINJ_VALID |
@@ -216,7 +232,7 @@ static enum svm_exit_result svm_exit_cpuid(struct hv_vp *vp,
 					   struct hv_message *msg)
 {
 	svm_emulate_cpuid(vp);
-	to_svm(vp)->vmcb->save.rip += 2;
+	svm_skip_insn(to_svm(vp), 2);
 	return SVM_RESUME;
 }
 
@@ -232,7 +248,7 @@ static enum svm_exit_result svm_exit_xsetbv(struct hv_vp *vp,
 		svm->vmcb->control.event_inj_err = 0;
 		return SVM_RESUME;
 	}
-	svm->vmcb->save.rip += 3;
+	svm_skip_insn(svm, 3);
 	return SVM_RESUME;
 }
 

@@ -876,6 +876,37 @@ TEST(long64_fpu_state)
 	vid_guest_destroy(&g);
 }
 
+/* Guest debug registers: DR0 written by the guest, DR1 set by the VMM. */
+__asm__(GUEST_BEGIN(guest_dr, ".code64")
+	"movabs $0x7fff1230, %rax\n\t"
+	"mov %rax, %dr0\n\t"
+	GUEST_VALUE
+	"mov %dr1, %rdi\n\t"
+	"mov %dr0, %rsi\n\t"
+	GUEST_VALUE
+	GUEST_DONE
+	GUEST_END(guest_dr));
+GUEST_DECLARE(guest_dr);
+
+TEST(long64_debug_registers_are_the_guests)
+{
+	struct vid_guest g;
+	struct vid_ucall uc;
+	uint64_t dr0;
+
+	VID_GUEST_CREATE_OR_SKIP(&g, VID_GUEST_LONG64, guest_dr);
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_VALUE);
+	ASSERT_EQ(0, vid_vp_get_reg64(g.vp_fd[0], VID_REG_DR0, &dr0));
+	EXPECT_EQ(0x7fff1230, dr0);
+	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd[0], VID_REG_DR1, 0x4560));
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_VALUE);
+	EXPECT_EQ(0x4560, uc.args[0]);
+	/* Its DR0 survived the exits in between. */
+	EXPECT_EQ(0x7fff1230, uc.args[1]);
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_DONE);
+	vid_guest_destroy(&g);
+}
+
 /* 64 partitions with 2 VPs each, all 128 VPs running at once. */
 #define MANY_PARTITIONS	64
 

@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/percpu.h>
+#include <asm/debugreg.h>
 #include <asm/hyperv-tlfs.h>
 #include <asm/processor.h>
 
@@ -69,8 +70,26 @@ static void svm_prepare_asid(struct hv_vp *vp, struct svm_vp *svm)
 	}
 }
 
+/*
+ * DR0-3 are not in the VMCB and guest writes to them are not intercepted:
+ * give the guest its own around VMRUN and the host its own back, so a
+ * guest can neither see nor disturb host hardware breakpoints. IRQs off.
+ */
+static void svm_switch_dr(u64 *load, u64 *save)
+{
+	save[0] = native_get_debugreg(0);
+	save[1] = native_get_debugreg(1);
+	save[2] = native_get_debugreg(2);
+	save[3] = native_get_debugreg(3);
+	native_set_debugreg(0, load[0]);
+	native_set_debugreg(1, load[1]);
+	native_set_debugreg(2, load[2]);
+	native_set_debugreg(3, load[3]);
+}
+
 static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
 {
+	u64 host_dr[4], guest_dr[4];
 	u64 host_save = hv_virt_host_save_pa();
 
 	svm_fpu_enter(svm);
@@ -85,9 +104,12 @@ static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
 	 * guest; GIF = 0 keeps them pending until STGI.
 	 */
 	svm_fpu_load_xcr0(svm);
+	svm_switch_dr(svm->dr, host_dr);
 	raw_local_irq_enable();
 	svm_vmrun(svm, __pa(svm->vmcb), host_save);
 	raw_local_irq_disable();
+	svm_switch_dr(host_dr, guest_dr);
+	memcpy(svm->dr, guest_dr, sizeof(guest_dr));
 	svm_fpu_put_xcr0(svm);
 	svm->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	asm volatile("stgi" ::: "memory");
@@ -133,10 +155,16 @@ static void svm_skip_insn(struct svm_vp *svm, u8 len)
 		vmcb->save.rip += len;
 }
 
-static void svm_inject_ud(struct svm_vp *svm)
+/* Queue an exception for the next entry; #GP carries error code 0. */
+static void svm_inject_exception(struct svm_vp *svm, u8 vector)
 {
-	svm->vmcb->control.event_inj = UD_VECTOR | SVM_EVTINJ_VALID |
-				       SVM_EVTINJ_TYPE_EXEPT;
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	c->event_inj = vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT;
+	if (vector == GP_VECTOR) {
+		c->event_inj |= SVM_EVTINJ_VALID_ERR;
+		c->event_inj_err = 0;
+	}
 }
 
 static enum svm_exit_result svm_exit_hlt(struct hv_vp *vp,
@@ -241,14 +269,10 @@ static enum svm_exit_result svm_exit_xsetbv(struct hv_vp *vp,
 {
 	struct svm_vp *svm = to_svm(vp);
 
-	if (!svm_fpu_xsetbv(svm)) {
-		svm->vmcb->control.event_inj = GP_VECTOR | SVM_EVTINJ_VALID |
-					       SVM_EVTINJ_VALID_ERR |
-					       SVM_EVTINJ_TYPE_EXEPT;
-		svm->vmcb->control.event_inj_err = 0;
-		return SVM_RESUME;
-	}
-	svm_skip_insn(svm, 3);
+	if (svm_fpu_xsetbv(svm))
+		svm_skip_insn(svm, 3);
+	else
+		svm_inject_exception(svm, GP_VECTOR);
 	return SVM_RESUME;
 }
 
@@ -261,7 +285,7 @@ static enum svm_exit_result svm_exit_interrupt(struct hv_vp *vp,
 static enum svm_exit_result svm_exit_ud(struct hv_vp *vp,
 					struct hv_message *msg)
 {
-	svm_inject_ud(to_svm(vp));
+	svm_inject_exception(to_svm(vp), UD_VECTOR);
 	return SVM_RESUME;
 }
 

@@ -8,6 +8,7 @@
 
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/interrupt.h>
 #include <linux/sched/signal.h>
 #include <linux/types.h>
 
@@ -83,7 +84,7 @@ struct hv_vp {
 static inline bool hv_vp_should_yield(struct hv_vp *vp)
 {
 	return signal_pending(current) || need_resched() ||
-	       xchg(&vp->kick, false);
+	       local_softirq_pending() || xchg(&vp->kick, false);
 }
 
 static inline struct hv_vp **hv_vp_slot(struct hv_partition *p, u32 index)

@@ -84,8 +84,9 @@ static u64 svm_fpu_mask(struct svm_vp *svm)
 }
 
 /*
- * Preemption disabled, IRQs on: park the host state, load the guest's
- * (the guest's XCR0 is a subset of the host's, so the host's may stay).
+ * Process context, IRQs on: park the host state and disable preemption
+ * (kernel_fpu_begin), load the guest's (the guest's XCR0 is a subset of
+ * the host's, so the host's may stay).
  */
 void svm_fpu_enter(struct svm_vp *svm)
 {
@@ -109,7 +110,7 @@ void svm_fpu_put_xcr0(struct svm_vp *svm)
 		svm_xsetbv(svm_host_xcr0);
 }
 
-/* After the exit, IRQs on: save the guest's state, give the host its own. */
+/* IRQs on: save the guest's state, give the host its own, preempt again. */
 void svm_fpu_exit(struct svm_vp *svm)
 {
 	u64 mask = svm_fpu_mask(svm);

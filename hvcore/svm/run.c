@@ -92,7 +92,6 @@ static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
 	u64 host_dr[4], guest_dr[4];
 	u64 host_save = hv_virt_host_save_pa();
 
-	svm_fpu_enter(svm);
 	local_irq_disable();
 	WRITE_ONCE(vp->cpu, smp_processor_id());
 	svm_prepare_asid(vp, svm);
@@ -114,7 +113,6 @@ static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
 	svm->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	asm volatile("stgi" ::: "memory");
 	local_irq_enable();
-	svm_fpu_exit(svm);
 }
 
 static void svm_msg_header(struct hv_vp *vp, struct hv_message *msg, u32 type,
@@ -380,15 +378,24 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 		}
 		svm->state_dirty = false;
 	}
+	/*
+	 * The guest's FPU state stays loaded across exits the hypervisor
+	 * finishes itself (as KVM keeps it loaded for a whole KVM_RUN):
+	 * loaded once here, saved when the VP goes back to its thread.
+	 * Preemption is off meanwhile, so the loop yields on need_resched()
+	 * and pending softirqs (hv_vp_should_yield()), and exit handlers
+	 * never sleep.
+	 */
+	svm_fpu_enter(svm);
 	for (;;) {
 		if (hv_vp_should_yield(vp)) {
 			memset(msg, 0, sizeof(*msg));
-			return HV_STATUS_SUCCESS;
+			break;
 		}
-		preempt_disable();
 		svm_enter_guest(vp, svm);
-		preempt_enable();
 		if (svm_handle_exit(vp, msg) == SVM_TO_ROOT)
-			return HV_STATUS_SUCCESS;
+			break;
 	}
+	svm_fpu_exit(svm);
+	return HV_STATUS_SUCCESS;
 }

@@ -71,25 +71,39 @@ static void svm_prepare_asid(struct hv_vp *vp, struct svm_vp *svm)
 }
 
 /*
- * DR0-3 are not in the VMCB and guest writes to them are not intercepted:
- * give the guest its own around VMRUN and the host its own back, so a
- * guest can neither see nor disturb host hardware breakpoints. IRQs off.
+ * DR0-3 are not in the VMCB and guest MOV DR is not intercepted, so the
+ * hardware registers hold the guest's values from the start of a dispatch
+ * loop to its end; the host's DR7 (restored by #VMEXIT) keeps them inert
+ * for host code in between. Only when the host itself uses hardware
+ * breakpoints are they switched at every entry and exit. Preemption off.
  */
-static void svm_switch_dr(u64 *load, u64 *save)
+static void svm_load_guest_dr(struct svm_vp *svm)
 {
-	save[0] = native_get_debugreg(0);
-	save[1] = native_get_debugreg(1);
-	save[2] = native_get_debugreg(2);
-	save[3] = native_get_debugreg(3);
-	native_set_debugreg(0, load[0]);
-	native_set_debugreg(1, load[1]);
-	native_set_debugreg(2, load[2]);
-	native_set_debugreg(3, load[3]);
+	set_debugreg(svm->dr[0], 0);
+	set_debugreg(svm->dr[1], 1);
+	set_debugreg(svm->dr[2], 2);
+	set_debugreg(svm->dr[3], 3);
+}
+
+static void svm_put_guest_dr(struct svm_vp *svm)
+{
+	get_debugreg(svm->dr[0], 0);
+	get_debugreg(svm->dr[1], 1);
+	get_debugreg(svm->dr[2], 2);
+	get_debugreg(svm->dr[3], 3);
+	if (hw_breakpoint_active()) {
+		hw_breakpoint_restore();
+	} else {
+		set_debugreg(0UL, 0);
+		set_debugreg(0UL, 1);
+		set_debugreg(0UL, 2);
+		set_debugreg(0UL, 3);
+	}
 }
 
 static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
 {
-	u64 host_dr[4], guest_dr[4];
+	bool host_bp = hw_breakpoint_active();
 	u64 host_save = hv_virt_host_save_pa();
 
 	local_irq_disable();
@@ -103,12 +117,13 @@ static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
 	 * guest; GIF = 0 keeps them pending until STGI.
 	 */
 	svm_fpu_load_xcr0(svm);
-	svm_switch_dr(svm->dr, host_dr);
+	if (host_bp)
+		svm_load_guest_dr(svm);
 	raw_local_irq_enable();
 	svm_vmrun(svm, __pa(svm->vmcb), host_save);
 	raw_local_irq_disable();
-	svm_switch_dr(host_dr, guest_dr);
-	memcpy(svm->dr, guest_dr, sizeof(guest_dr));
+	if (host_bp)
+		svm_put_guest_dr(svm);
 	svm_fpu_put_xcr0(svm);
 	svm->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	asm volatile("stgi" ::: "memory");
@@ -387,6 +402,7 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 	 * never sleep.
 	 */
 	svm_fpu_enter(svm);
+	svm_load_guest_dr(svm);
 	for (;;) {
 		if (hv_vp_should_yield(vp)) {
 			memset(msg, 0, sizeof(*msg));
@@ -396,6 +412,7 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 		if (svm_handle_exit(vp, msg) == SVM_TO_ROOT)
 			break;
 	}
+	svm_put_guest_dr(svm);
 	svm_fpu_exit(svm);
 	return HV_STATUS_SUCCESS;
 }

@@ -8,11 +8,14 @@
  *                                    count, deposit, optionally initialize,
  *                                    print its properties, hold it open
  *                                    for SECONDS, then delete it
+ *   vidctl hello                     run a tiny real-mode guest that
+ *                                    prints a greeting through port I/O
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "libvid.h"
@@ -119,12 +122,82 @@ static int cmd_create(int fd, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Real-mode guest at 0x1000: write the string at 0x1010 to port 0x3f8 one
+ * byte at a time, then halt.
+ */
+static const unsigned char hello_code[] = {
+	0xba, 0xf8, 0x03,	/* mov dx, 0x3f8 */
+	0xbe, 0x10, 0x10,	/* mov si, 0x1010 */
+	0xac,			/* l: lodsb */
+	0x08, 0xc0,		/* or al, al */
+	0x74, 0x03,		/* jz done */
+	0xee,			/* out dx, al */
+	0xeb, 0xf8,		/* jmp l */
+	0xf4,			/* done: hlt */
+};
+
+static int cmd_hello(int fd)
+{
+	static const char text[] = "Hello from a vid guest!\n";
+	struct vid_register regs[2] = {
+		{ .name = VID_REG_CS, .value.segment = { .limit = 0xffff,
+							 .attributes = 0x9b } },
+		{ .name = VID_REG_RIP, .value.reg64 = 0x1000 },
+	};
+	const struct vid_message *msg;
+	unsigned char *ram;
+	int pfd, vp, r, exits = 0;
+
+	ram = mmap(NULL, 0x2000, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ram == MAP_FAILED)
+		return die("mmap", -errno);
+	memcpy(ram + 0x1000, hello_code, sizeof(hello_code));
+	memcpy(ram + 0x1010, text, sizeof(text));
+	pfd = vid_partition_create(fd, 0);
+	if (pfd < 0)
+		return die("VID_CREATE_PARTITION", pfd);
+	r = vid_partition_initialize(pfd);
+	if (!r)
+		r = vid_map_gpa(pfd, 0, 0x2000, ram,
+				VID_MAP_READ | VID_MAP_WRITE | VID_MAP_EXEC);
+	if (r)
+		return die("partition setup", r);
+	vp = vid_vp_create(pfd, 0);
+	if (vp < 0)
+		return die("VID_PARTITION_CREATE_VP", vp);
+	msg = vid_vp_message(vp);
+	r = msg ? vid_vp_set_regs(vp, regs, 2) : -ENOMEM;
+	if (r)
+		return die("VP setup", r);
+	printf("guest output: ");
+	for (;;) {
+		r = vid_vp_run(vp);
+		if (r)
+			return die("VID_VP_RUN", r);
+		exits++;
+		if (msg->message_type != VID_MSG_X64_IO_PORT_INTERCEPT)
+			break;
+		putchar(msg->io_port.rax & 0xff);
+		r = vid_vp_set_reg64(vp, VID_REG_RIP, msg->header.rip +
+				     (msg->header.instruction_length & 0xf));
+		if (r)
+			return die("set RIP", r);
+	}
+	printf("guest stopped: message %#x at RIP %#llx after %d exits\n",
+	       msg->message_type, (unsigned long long)msg->header.rip, exits);
+	close(vp);
+	close(pfd);
+	return msg->message_type == VID_MSG_X64_HALT ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	int fd;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: vidctl info | create [-n NAME] [-p VPS] [-d PAGES] [-i] [-s SECONDS]\n");
+		fprintf(stderr, "usage: vidctl info | hello | create [-n NAME] [-p VPS] [-d PAGES] [-i] [-s SECONDS]\n");
 		return 2;
 	}
 	fd = vid_open();
@@ -134,6 +207,8 @@ int main(int argc, char **argv)
 		return cmd_info(fd);
 	if (!strcmp(argv[1], "create"))
 		return cmd_create(fd, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "hello"))
+		return cmd_hello(fd);
 	fprintf(stderr, "vidctl: unknown command %s\n", argv[1]);
 	return 2;
 }

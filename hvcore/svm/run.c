@@ -101,17 +101,15 @@ static void svm_put_guest_dr(struct svm_vp *svm)
 	}
 }
 
-static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm)
+/* One guest entry and exit; the dispatch loop keeps preemption off. */
+static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm,
+			    u64 host_save)
 {
 	bool host_bp = hw_breakpoint_active();
-	u64 host_save = hv_virt_host_save_pa();
 
 	local_irq_disable();
-	WRITE_ONCE(vp->cpu, smp_processor_id());
 	svm_prepare_asid(vp, svm);
 	asm volatile("clgi" ::: "memory");
-	/* Host hidden state (GS base, TR, syscall MSRs) for svm_vmrun(). */
-	asm volatile("vmsave %%rax" :: "a"(host_save) : "memory");
 	/*
 	 * RFLAGS.IF at VMRUN decides whether physical interrupts exit the
 	 * guest; GIF = 0 keeps them pending until STGI.
@@ -383,6 +381,7 @@ static bool svm_state_valid(struct vmcb_save_area *s)
 hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 {
 	struct svm_vp *svm = to_svm(vp);
+	u64 host_save;
 
 	if (svm->state_dirty) {
 		if (!svm_state_valid(&svm->vmcb->save)) {
@@ -403,12 +402,20 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 	 */
 	svm_fpu_enter(svm);
 	svm_load_guest_dr(svm);
+	/*
+	 * The loop stays on this CPU: the host's hidden state (GS base, TR,
+	 * syscall MSRs) that svm_vmrun() VMLOADs after each exit is saved
+	 * once, and kicks find the VP here.
+	 */
+	host_save = hv_virt_host_save_pa();
+	asm volatile("vmsave %%rax" :: "a"(host_save) : "memory");
+	WRITE_ONCE(vp->cpu, smp_processor_id());
 	for (;;) {
 		if (hv_vp_should_yield(vp)) {
 			memset(msg, 0, sizeof(*msg));
 			break;
 		}
-		svm_enter_guest(vp, svm);
+		svm_enter_guest(vp, svm, host_save);
 		if (svm_handle_exit(vp, msg) == SVM_TO_ROOT)
 			break;
 	}

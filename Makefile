@@ -16,7 +16,7 @@ LINUX_SRC ?= $(BUILD)/linux-src
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
 
-MOD_SRCS := Kbuild $(wildcard hvcore/*.[ch] hvcore/*/*.[chS] vid/*.[ch] sched/*.[ch] \
+MOD_SRCS := Kbuild $(wildcard hvcore/*.[ch] hvcore/*/*.[chS] vid/*.[ch] sched/*.[ch] synic/*.[ch] \
 	uapi/linux/*.h)
 
 CFLAGS_USER := -O2 -Wall -Werror -static -pthread -Iuapi -Itools/libvid

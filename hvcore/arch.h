@@ -35,6 +35,9 @@ struct hv_vp;
  *	dry (what was mapped stays mapped).
  * @slat_unmap: unmap @count guest frames from @gfn.
  * @slat_destroy: free every table page back to the pool.
+ * @slat_lookup: the host frame behind @gfn and whether the guest may
+ *	write it; false when unmapped. Any context; lockless (a racing
+ *	map or unmap gives the old or the new translation).
  *
  * VP ops run in process context with the VP's lock held and the VP
  * stopped; per-VP backend state comes from the partition's pool.
@@ -45,6 +48,14 @@ struct hv_vp;
  *	value is not one the register may hold; changes nothing.
  * @vp_set_reg: write a value @vp_check_reg accepted.
  * @vp_get_reg: read a register; HV_STATUS_INVALID_PARAMETER if unknown.
+ *	These three also serve exit handlers in VP context (general,
+ *	control, segment and MSR-backed registers; not the FPU state,
+ *	which is loaded in the CPU then).
+ * @vp_init: VP context: the state an INIT signal leaves (no event in
+ *	flight).
+ * @vp_sipi: VP context: start at a startup IPI's @vector.
+ * @vp_flush_tlb: VP context: flush the VP's guest translations before
+ *	its next entry.
  * @measure_floor: time @iterations bare world switches on the calling
  *	CPU (virtualization must be on); total nanoseconds in @ns.
  * @vp_run: run the VP (marked running, its lock not held, preemptible
@@ -63,6 +74,8 @@ struct hv_arch_ops {
 				const u64 *pfns, u32 count, u32 flags);
 	void (*slat_unmap)(struct hv_partition *p, u64 gfn, u32 count);
 	void (*slat_destroy)(struct hv_partition *p);
+	bool (*slat_lookup)(struct hv_partition *p, u64 gfn, u64 *pfn,
+			    bool *writable);
 
 	hv_status_t (*vp_create)(struct hv_vp *vp);
 	void (*vp_destroy)(struct hv_vp *vp);
@@ -72,6 +85,9 @@ struct hv_arch_ops {
 			   const union hv_reg_value *value);
 	hv_status_t (*vp_get_reg)(struct hv_vp *vp, u32 name,
 				  union hv_reg_value *value);
+	void (*vp_init)(struct hv_vp *vp);
+	void (*vp_sipi)(struct hv_vp *vp, u8 vector);
+	void (*vp_flush_tlb)(struct hv_vp *vp);
 	hv_status_t (*vp_run)(struct hv_vp *vp, struct hv_message *msg);
 	int (*measure_floor)(u32 iterations, u64 *ns);
 };

@@ -19,7 +19,9 @@ static int hv_arch_register(const struct hv_arch_ops *ops)
 	if (!ops->name || !ops->hardware_probe || !ops->hardware_enable_cpu ||
 	    !ops->hardware_disable_cpu || !ops->hardware_exit ||
 	    !ops->slat_map || !ops->slat_unmap ||
-	    !ops->slat_destroy || !ops->vp_create || !ops->vp_destroy ||
+	    !ops->slat_destroy || !ops->slat_lookup ||
+	    !ops->vp_create || !ops->vp_destroy || !ops->vp_init ||
+	    !ops->vp_sipi || !ops->vp_flush_tlb ||
 	    !ops->vp_check_reg || !ops->vp_set_reg || !ops->vp_get_reg ||
 	    !ops->vp_run || !ops->measure_floor) {
 		pr_err("vid: backend %s lacks a mandatory operation\n",

@@ -7,13 +7,48 @@
 #define VID_HVCORE_H
 
 #include <linux/mutex.h>
+#include <linux/rcuwait.h>
 #include <linux/refcount.h>
 #include <linux/interrupt.h>
 #include <linux/sched/signal.h>
 #include <linux/types.h>
 
 #include "hv_call.h"
+#include "hyperv.h"
 #include "pool.h"
+
+struct hv_lapic;
+struct hv_synic;
+struct hv_ports;
+
+/*
+ * Requests to a VP (bits in hv_vp.requests): work the VP's own dispatch
+ * loop does before it next enters the guest. Any context may raise one
+ * with hv_vp_request(); only the VP's thread consumes them.
+ */
+enum hv_vp_request {
+	HV_REQ_INTERRUPT,	/* interrupts were posted to the vLAPIC */
+	HV_REQ_LAPIC_TIMER,	/* the vLAPIC timer expired */
+	HV_REQ_NMI,		/* an NMI was sent */
+	HV_REQ_INIT,		/* an INIT was sent */
+	HV_REQ_SIPI,		/* a startup IPI was sent (vector in sipi_vector) */
+	HV_REQ_STIMER,		/* a synthetic timer expired */
+	HV_REQ_SYNIC,		/* SynIC work: an EOM, a queued message */
+	HV_REQ_TLB_FLUSH,	/* flush this VP's guest TLB */
+};
+
+/* hv_vp.activity: what the VP does when it is not executing code. */
+enum hv_vp_activity {
+	HV_VP_ACTIVE,		/* runs guest code */
+	HV_VP_HALTED,		/* HLT with interrupts enabled: waits for one */
+	HV_VP_WAIT_SIPI,	/* after INIT: waits for a startup IPI */
+};
+
+/* hv_vp.mode: is the VP between its last check and the guest? */
+enum hv_vp_mode {
+	HV_VP_OUTSIDE_GUEST,
+	HV_VP_IN_GUEST,
+};
 
 /* VP pointers per VP-table page, and table pages for the largest count. */
 #define HV_VP_TABLE_ENTRIES	(PAGE_SIZE / sizeof(void *))
@@ -36,6 +71,9 @@
  * @slat_generation: bumped when translations are removed; a VP whose
  *	copy differs flushes its TLB before it next runs.
  * @running_vps: VPs being dispatched now.
+ * @hv: Hyper-V partition-wide state (hyperv.h): guest OS id, hypercall
+ *	page, reference TSC page, crash registers, advertised features.
+ * @ports: ports and connections (synic/port.c), from @pool.
  * @pool: this partition's deposit pool (it has its own lock).
  */
 struct hv_partition {
@@ -51,6 +89,8 @@ struct hv_partition {
 	void *slat_root;
 	u64 slat_generation;
 	unsigned int running_vps;
+	struct hv_partition_hv hv;
+	struct hv_ports *ports;
 	struct hv_pool pool;
 };
 
@@ -64,6 +104,15 @@ struct hv_partition {
  * @running: the VP is dispatched; register access is refused.
  * @kick: hv_call_kick_vp() asked the dispatch loop to return.
  * @cpu: CPU the VP is dispatched on while @running (for the kick IPI).
+ * @requests: HV_REQ_* bits (any context sets, the VP's thread clears).
+ * @mode: enum hv_vp_mode, for hv_vp_notify().
+ * @activity: enum hv_vp_activity; only the VP's own thread (or the root,
+ *	with the VP stopped) changes it.
+ * @sipi_vector: vector of the last startup IPI.
+ * @wait: the VP's thread sleeps here while the VP is halted.
+ * @runtime_ns: time spent dispatching this VP (HV_X64_MSR_VP_RUNTIME).
+ * @lapic: the virtual local APIC (lapic.c), from the pool.
+ * @synic: SynIC and synthetic-timer state (synic/), from the pool.
  * @arch: backend state (from the pool).
  */
 struct hv_vp {
@@ -74,6 +123,14 @@ struct hv_vp {
 	bool running;
 	bool kick;
 	int cpu;
+	unsigned long requests;
+	int mode;
+	int activity;
+	u8 sipi_vector;
+	struct rcuwait wait;
+	u64 runtime_ns;
+	struct hv_lapic *lapic;
+	struct hv_synic *synic;
 	void *arch;
 };
 
@@ -84,8 +141,35 @@ struct hv_vp {
 static inline bool hv_vp_should_yield(struct hv_vp *vp)
 {
 	return signal_pending(current) || need_resched() ||
-	       local_softirq_pending() || xchg(&vp->kick, false);
+	       local_softirq_pending() || READ_ONCE(vp->kick);
 }
+
+/* vp.c: requests and wake-ups (any context). */
+void hv_vp_notify(struct hv_vp *vp);
+static inline void hv_vp_request(struct hv_vp *vp, int req)
+{
+	set_bit(req, &vp->requests);
+	hv_vp_notify(vp);
+}
+
+static inline bool hv_vp_test_clear_request(struct hv_vp *vp, int req)
+{
+	return test_and_clear_bit(req, &vp->requests);
+}
+
+/*
+ * VP-context work before a guest entry (vp.c). Handles the requests,
+ * moves a halted VP back to work when an interrupt can reach it, and
+ * returns false while the VP has nothing to run (halted or waiting for
+ * a SIPI): the backend then returns to the caller of vp_run with
+ * HVMSG_NONE, and hv_call_dispatch_vp() sleeps until a request.
+ * Preemption off, IRQs on.
+ */
+bool hv_vp_prepare_entry(struct hv_vp *vp);
+/* The VP executed HLT with interrupts enabled (RIP already past it). */
+void hv_vp_halt(struct hv_vp *vp);
+/* A VP by index under rcu_read_lock() (or the partition lock); or NULL. */
+struct hv_vp *hv_vp_rcu(struct hv_partition *p, u32 index);
 
 static inline struct hv_vp **hv_vp_slot(struct hv_partition *p, u32 index)
 {

@@ -112,6 +112,7 @@ hv_status_t hv_call_create_partition(u64 flags, u64 *partition_id)
 	p->state = HV_PARTITION_STATE_CREATED;
 	p->max_vp_count = 1;
 	memcpy(p->vendor_id, hv_default_vendor_id, sizeof(p->vendor_id));
+	hv_partition_hv_init(&p->hv);
 	hv_pool_init(&p->pool);
 
 	r = xa_alloc_cyclic(&hv_partitions, &id, p, xa_limit_32b,

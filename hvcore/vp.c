@@ -6,11 +6,16 @@
  * partition's VP table. Table slots change under the partition lock; a
  * VP's registers under the VP's lock (partition lock first).
  */
+#include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/smp.h>
 
+#include "../synic/synic.h"
 #include "arch.h"
+#include "hv_regs.h"
 #include "hvcore.h"
+#include "lapic.h"
 
 static struct hv_vp *hv_vp_lookup(struct hv_partition *p, u32 index)
 {
@@ -20,13 +25,50 @@ static struct hv_vp *hv_vp_lookup(struct hv_partition *p, u32 index)
 	return *hv_vp_slot(p, index);
 }
 
+struct hv_vp *hv_vp_rcu(struct hv_partition *p, u32 index)
+{
+	struct hv_vp **table;
+
+	if (index >= p->max_vp_count)
+		return NULL;
+	table = READ_ONCE(p->vp_table[index / HV_VP_TABLE_ENTRIES]);
+	if (!table)
+		return NULL;
+	/* Published with smp_store_release(); RCU keeps the VP alive. */
+	return READ_ONCE(table[index % HV_VP_TABLE_ENTRIES]);
+}
+
+/*
+ * Free a VP already out of its table slot: after a grace period, so
+ * that interrupt delivery (hv_irq_deliver(), under RCU) no longer sees
+ * it; the timers stop before their memory goes.
+ */
 static void hv_vp_free(struct hv_partition *p, struct hv_vp *vp)
 {
 	mutex_lock(&vp->lock);
+	hv_synic_destroy(vp);
+	hv_lapic_destroy(vp);
 	hv_arch->vp_destroy(vp);
 	mutex_unlock(&vp->lock);
 	mutex_destroy(&vp->lock);
 	hv_pool_free(&p->pool, vp);
+}
+
+static hv_status_t hv_vp_create_state(struct hv_vp *vp)
+{
+	hv_status_t status;
+
+	status = hv_arch->vp_create(vp);
+	if (status)
+		return status;
+	status = hv_lapic_create(vp);
+	if (!status)
+		status = hv_synic_create(vp);
+	if (status) {
+		hv_lapic_destroy(vp);
+		hv_arch->vp_destroy(vp);
+	}
+	return status;
 }
 
 hv_status_t hv_call_create_vp(u64 partition_id, u32 vp_index)
@@ -56,16 +98,20 @@ hv_status_t hv_call_create_vp(u64 partition_id, u32 vp_index)
 	}
 	vp->partition = p;
 	vp->index = vp_index;
+	vp->cpu = -1;
+	vp->mode = HV_VP_OUTSIDE_GUEST;
+	vp->activity = HV_VP_ACTIVE;
+	rcuwait_init(&vp->wait);
 	mutex_init(&vp->lock);
 	mutex_lock(&vp->lock);
-	status = hv_arch->vp_create(vp);
+	status = hv_vp_create_state(vp);
 	mutex_unlock(&vp->lock);
 	if (status) {
 		mutex_destroy(&vp->lock);
 		hv_pool_free(&p->pool, vp);
 		goto out;
 	}
-	*hv_vp_slot(p, vp_index) = vp;
+	smp_store_release(hv_vp_slot(p, vp_index), vp);
 out:
 	hv_partition_unlock_put(p);
 	return status;
@@ -84,7 +130,8 @@ hv_status_t hv_call_delete_vp(u64 partition_id, u32 vp_index)
 	if (vp && vp->running) {
 		status = HV_STATUS_INVALID_VP_STATE;
 	} else if (vp) {
-		*hv_vp_slot(p, vp_index) = NULL;
+		WRITE_ONCE(*hv_vp_slot(p, vp_index), NULL);
+		synchronize_rcu();
 		hv_vp_free(p, vp);
 		status = HV_STATUS_SUCCESS;
 	}
@@ -92,7 +139,11 @@ hv_status_t hv_call_delete_vp(u64 partition_id, u32 vp_index)
 	return status;
 }
 
-/* Partition teardown: its lock is no longer needed, nobody can reach it. */
+/*
+ * Partition teardown: its lock is no longer needed, nobody can reach it.
+ * No VP runs, so none delivers interrupts to another; the root's own
+ * delivery paths (irqfds) are gone before the last reference.
+ */
 void hv_vps_destroy(struct hv_partition *p)
 {
 	struct hv_vp *vp;
@@ -107,6 +158,79 @@ void hv_vps_destroy(struct hv_partition *p)
 			hv_vp_free(p, vp);
 		}
 	}
+}
+
+void hv_vp_notify(struct hv_vp *vp)
+{
+	int cpu;
+
+	/* Order the request before reading where the VP is. */
+	smp_mb__after_atomic();
+	if (READ_ONCE(vp->mode) == HV_VP_IN_GUEST) {
+		cpu = READ_ONCE(vp->cpu);
+		if (cpu >= 0 && cpu != raw_smp_processor_id())
+			smp_send_reschedule(cpu);
+	}
+	rcuwait_wake_up(&vp->wait);
+}
+
+void hv_vp_halt(struct hv_vp *vp)
+{
+	vp->activity = HV_VP_HALTED;
+}
+
+static void hv_vp_handle_requests(struct hv_vp *vp)
+{
+	bool timer;
+
+	if (hv_vp_test_clear_request(vp, HV_REQ_INIT)) {
+		hv_arch->vp_init(vp);
+		hv_lapic_reset(vp, true);
+		hv_synic_init_reset(vp);
+		vp->activity = HV_VP_WAIT_SIPI;
+	}
+	if (hv_vp_test_clear_request(vp, HV_REQ_SIPI)) {
+		/* Pairs with the write barrier of the sender. */
+		smp_rmb();
+		if (vp->activity == HV_VP_WAIT_SIPI) {
+			hv_arch->vp_sipi(vp, READ_ONCE(vp->sipi_vector));
+			vp->activity = HV_VP_ACTIVE;
+		}
+	}
+	if (hv_vp_test_clear_request(vp, HV_REQ_STIMER))
+		hv_stimer_process(vp);
+	if (hv_vp_test_clear_request(vp, HV_REQ_SYNIC))
+		hv_synic_process(vp);
+	timer = hv_vp_test_clear_request(vp, HV_REQ_LAPIC_TIMER);
+	if (hv_vp_test_clear_request(vp, HV_REQ_INTERRUPT) | timer |
+	    hv_vp_test_clear_request(vp, HV_REQ_NMI))
+		hv_lapic_sync(vp, timer);
+	if (hv_vp_test_clear_request(vp, HV_REQ_TLB_FLUSH))
+		hv_arch->vp_flush_tlb(vp);
+}
+
+bool hv_vp_prepare_entry(struct hv_vp *vp)
+{
+	if (READ_ONCE(vp->requests))
+		hv_vp_handle_requests(vp);
+	if (vp->activity == HV_VP_HALTED &&
+	    (hv_lapic_pending_vector(vp) >= 0 || hv_lapic_nmi_pending(vp)))
+		vp->activity = HV_VP_ACTIVE;
+	return vp->activity == HV_VP_ACTIVE;
+}
+
+/*
+ * The VP has nothing to run: sleep until a request, a kick or a signal.
+ * Returns false when the dispatch must return to its caller.
+ */
+static bool hv_vp_block(struct hv_vp *vp)
+{
+	int r;
+
+	r = rcuwait_wait_event(&vp->wait, READ_ONCE(vp->requests) ||
+			       READ_ONCE(vp->kick) || signal_pending(current),
+			       TASK_INTERRUPTIBLE);
+	return !r && !READ_ONCE(vp->kick) && !signal_pending(current);
 }
 
 /*
@@ -144,6 +268,85 @@ static void hv_vp_unlock(struct hv_vp *vp)
 	hv_partition_unlock_put(p);
 }
 
+/*
+ * Registers the common core keeps: the activity state (TLFS internal
+ * activity: bit 0 startup suspend, i.e. waiting for a SIPI; bit 1 halt
+ * suspend), the APIC base and CR8 (the vLAPIC's TPR).
+ */
+#define HV_ACTIVITY_STARTUP_SUSPEND	BIT_ULL(0)
+#define HV_ACTIVITY_HALT_SUSPEND	BIT_ULL(1)
+
+static bool hv_vp_common_reg(u32 name)
+{
+	return name == HV_REGISTER_INTERNAL_ACTIVITY_STATE ||
+	       name == HV_X64_REGISTER_APIC_BASE ||
+	       name == HV_X64_REGISTER_CR8;
+}
+
+static bool hv_vp_get_common_reg(struct hv_vp *vp, u32 name,
+				 union hv_reg_value *v)
+{
+	switch (name) {
+	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
+		v->reg64 = vp->activity == HV_VP_WAIT_SIPI ?
+			   HV_ACTIVITY_STARTUP_SUSPEND :
+			   vp->activity == HV_VP_HALTED ?
+			   HV_ACTIVITY_HALT_SUSPEND : 0;
+		return true;
+	case HV_X64_REGISTER_APIC_BASE:
+		v->reg64 = hv_lapic_get_base(vp);
+		return true;
+	case HV_X64_REGISTER_CR8:
+		v->reg64 = hv_lapic_get_cr8(vp);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static hv_status_t hv_vp_check_common_reg(u32 name,
+					  const union hv_reg_value *v)
+{
+	const u64 apic_valid = GENMASK_ULL(51, 12) | BIT_ULL(8) |
+			       BIT_ULL(10) | BIT_ULL(11);
+
+	if (memchr_inv(&v->bytes[8], 0, 8))
+		return HV_STATUS_INVALID_PARAMETER;
+	switch (name) {
+	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
+		/* At most one of the two suspend states. */
+		return v->reg64 > HV_ACTIVITY_HALT_SUSPEND ?
+		       HV_STATUS_INVALID_PARAMETER : HV_STATUS_SUCCESS;
+	case HV_X64_REGISTER_APIC_BASE:
+		if ((v->reg64 & ~apic_valid) ||
+		    ((v->reg64 & BIT_ULL(10)) && !(v->reg64 & BIT_ULL(11))))
+			return HV_STATUS_INVALID_PARAMETER;
+		return HV_STATUS_SUCCESS;
+	default:	/* CR8 */
+		return v->reg64 > 15 ? HV_STATUS_INVALID_PARAMETER :
+				       HV_STATUS_SUCCESS;
+	}
+}
+
+static void hv_vp_set_common_reg(struct hv_vp *vp, u32 name,
+				 const union hv_reg_value *v)
+{
+	switch (name) {
+	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
+		vp->activity = v->reg64 == HV_ACTIVITY_STARTUP_SUSPEND ?
+			       HV_VP_WAIT_SIPI :
+			       v->reg64 == HV_ACTIVITY_HALT_SUSPEND ?
+			       HV_VP_HALTED : HV_VP_ACTIVE;
+		break;
+	case HV_X64_REGISTER_APIC_BASE:
+		hv_lapic_set_base(vp, v->reg64, false);
+		break;
+	default:
+		hv_lapic_set_cr8(vp, v->reg64);
+		break;
+	}
+}
+
 hv_status_t hv_call_get_vp_registers(u64 partition_id, u32 vp_index,
 				     u32 count, const u32 *names,
 				     union hv_reg_value *values)
@@ -157,7 +360,8 @@ hv_status_t hv_call_get_vp_registers(u64 partition_id, u32 vp_index,
 		return status;
 	for (i = 0; i < count && !status; i++) {
 		memset(&values[i], 0, sizeof(values[i]));
-		status = hv_arch->vp_get_reg(vp, names[i], &values[i]);
+		if (!hv_vp_get_common_reg(vp, names[i], &values[i]))
+			status = hv_arch->vp_get_reg(vp, names[i], &values[i]);
 	}
 	hv_vp_unlock(vp);
 	return status;
@@ -174,10 +378,18 @@ hv_status_t hv_call_set_vp_registers(u64 partition_id, u32 vp_index,
 	status = hv_vp_get_locked(partition_id, vp_index, &vp);
 	if (status)
 		return status;
-	for (i = 0; i < count && !status; i++)
-		status = hv_arch->vp_check_reg(vp, names[i], &values[i]);
-	for (i = 0; i < count && !status; i++)
-		hv_arch->vp_set_reg(vp, names[i], &values[i]);
+	for (i = 0; i < count && !status; i++) {
+		if (hv_vp_common_reg(names[i]))
+			status = hv_vp_check_common_reg(names[i], &values[i]);
+		else
+			status = hv_arch->vp_check_reg(vp, names[i], &values[i]);
+	}
+	for (i = 0; i < count && !status; i++) {
+		if (hv_vp_common_reg(names[i]))
+			hv_vp_set_common_reg(vp, names[i], &values[i]);
+		else
+			hv_arch->vp_set_reg(vp, names[i], &values[i]);
+	}
 	hv_vp_unlock(vp);
 	return status;
 }
@@ -212,8 +424,21 @@ hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
 		return status;
 	}
 
-	status = hv_arch->vp_run(vp, msg);
+	for (;;) {
+		u64 start = ktime_get_ns();
 
+		status = hv_arch->vp_run(vp, msg);
+		vp->runtime_ns += ktime_get_ns() - start;
+		if (status || msg->header.message_type != HVMSG_NONE ||
+		    vp->activity == HV_VP_ACTIVE || need_resched())
+			break;
+		/* Halted or waiting for a SIPI: nothing to run until woken. */
+		if (!hv_vp_block(vp))
+			break;
+	}
+
+	/* A kick ends one dispatch (hv_vp_should_yield() only looks). */
+	WRITE_ONCE(vp->kick, false);
 	mutex_lock(&p->lock);
 	p->running_vps--;
 	mutex_lock(&vp->lock);
@@ -244,6 +469,8 @@ hv_status_t hv_call_kick_vp(u64 partition_id, u32 vp_index)
 		if (READ_ONCE(vp->running))
 			cpu = READ_ONCE(vp->cpu);
 	}
+	if (vp)
+		rcuwait_wake_up(&vp->wait);
 	hv_partition_unlock_put(p);
 	if (!vp)
 		return HV_STATUS_INVALID_VP_INDEX;

@@ -32,7 +32,7 @@ rc=0
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-accel "${VID_QEMU_ACCEL:-tcg,thread=single}" -cpu "${VID_QEMU_CPU:-EPYC,+svm,+npt}" -smp 2 -m 2048 \
 	-kernel "$VMLINUZ" -initrd "$INITRD" \
-	-append "console=ttyS0 loglevel=7 panic=-1 vidmode=$MODE vidkver=$KVER" \
+	-append "console=ttyS0 loglevel=7 panic=-1 vidmode=$MODE vidkver=$KVER${VID_TESTS:+ vidtests=$VID_TESTS}" \
 	-display none -monitor none -nic none -no-reboot \
 	-serial "file:$OUTDIR/console.log" -serial "file:$OUTDIR/results.log" \
 	"$@" 2>"$OUTDIR/qemu.log" || rc=$?

@@ -115,8 +115,11 @@ TEST_F(manual, vp_create_fails_dry_then_succeeds)
 	ASSERT_EQ(-ENOMEM, vid_vp_create(self->part_fd, 0));
 	steps = DEPOSIT_UNTIL_OK(self->part_fd,
 				 (vp = vid_vp_create(self->part_fd, 0)));
-	/* SLAT root, the VP, its backend state, its VMCB, its XSAVE area. */
-	EXPECT_EQ(5, steps);
+	/*
+	 * SLAT root, the VP, its backend state, its VMCB, its XSAVE area,
+	 * its vLAPIC.
+	 */
+	EXPECT_EQ(6, steps);
 	EXPECT_EQ(0, pool_available(_metadata, self->part_fd));
 	close(vp);
 }

@@ -239,14 +239,19 @@ __asm__(GUEST_BEGIN(guest_long64, ".code64")
 	"mov %cr4, %rsi\n\t"
 	"mov %cr3, %rdx\n\t"
 	GUEST_VALUE
-	"mov $0xc0000080, %ecx\n\t"
+	"mov $0x1234, %ecx\n\t"
 	"guest_long64_rdmsr:\n\t"
 	"rdmsr\n\t"
 	"shl $32, %rdx\n\t"
 	"or %rdx, %rax\n\t"
 	"mov %rax, %rdi\n\t"
+	"mov $0xc0000080, %ecx\n\t"
+	"rdmsr\n\t"
+	"shl $32, %rdx\n\t"
+	"or %rdx, %rax\n\t"
+	"mov %rax, %rsi\n\t"
 	GUEST_VALUE
-	"mov $0x40000000, %ecx\n\t"
+	"mov $0x1235, %ecx\n\t"
 	"mov $0x12345678, %edx\n\t"
 	"mov $0x9abcdef0, %eax\n\t"
 	"guest_long64_wrmsr:\n\t"
@@ -304,9 +309,12 @@ TEST(long64)
 	EXPECT_EQ(VID_SEG_ATTR_L, uc.msg.header.cs.attributes &
 		  (VID_SEG_ATTR_DB | VID_SEG_ATTR_L));
 
-	/* RDMSR EFER reaches the VMM, which answers with the VP's EFER. */
+	/*
+	 * An MSR the hypervisor does not know reaches the VMM, which
+	 * answers; EFER is the hypervisor's and never leaves the kernel.
+	 */
 	ASSERT_RUN_MESSAGE(&g, 0, &uc, VID_MSG_X64_MSR_INTERCEPT);
-	EXPECT_EQ(0xc0000080, uc.msg.msr.msr_number);
+	EXPECT_EQ(0x1234, uc.msg.msr.msr_number);
 	EXPECT_EQ(VID_INTERCEPT_READ, uc.msg.header.intercept_access_type);
 	EXPECT_EQ(2, uc.msg.header.instruction_length & 0xf);
 	EXPECT_EQ(GUEST_LABEL_GPA(guest_long64, guest_long64_rdmsr),
@@ -314,16 +322,17 @@ TEST(long64)
 	EXPECT_EQ(0, uc.msg.header.vp_index);
 	ASSERT_EQ(0, vid_vp_get_reg64(g.vp_fd[0], VID_REG_EFER, &efer));
 	EXPECT_EQ(VID_X86_EFER_LME | VID_X86_EFER_LMA, efer);
-	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd[0], VID_REG_RAX, efer & 0xffffffff));
-	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd[0], VID_REG_RDX, efer >> 32));
+	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd[0], VID_REG_RAX, 0x55667788));
+	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd[0], VID_REG_RDX, 0x11223344));
 	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd[0], VID_REG_RIP,
 				      uc.msg.header.rip + 2));
 	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_VALUE);
-	EXPECT_EQ(efer, uc.args[0]);
+	EXPECT_EQ(0x1122334455667788ULL, uc.args[0]);
+	EXPECT_EQ(efer, uc.args[1]);
 
 	/* WRMSR: the value is in the message, RDX high and RAX low. */
 	ASSERT_RUN_MESSAGE(&g, 0, &uc, VID_MSG_X64_MSR_INTERCEPT);
-	EXPECT_EQ(0x40000000, uc.msg.msr.msr_number);
+	EXPECT_EQ(0x1235, uc.msg.msr.msr_number);
 	EXPECT_EQ(VID_INTERCEPT_WRITE, uc.msg.header.intercept_access_type);
 	EXPECT_EQ(0x12345678, uc.msg.msr.rdx);
 	EXPECT_EQ(0x9abcdef0, uc.msg.msr.rax);

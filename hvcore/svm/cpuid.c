@@ -9,10 +9,6 @@
 
 #include "svm.h"
 
-#define HV_CPUID_VENDOR_AND_MAX		0x40000000
-#define HV_CPUID_INTERFACE		0x40000001
-#define HV_CPUID_INTERFACE_HV1		0x31237648	/* "Hv#1" */
-
 void svm_emulate_cpuid(struct hv_vp *vp)
 {
 	struct svm_vp *svm = to_svm(vp);
@@ -20,23 +16,21 @@ void svm_emulate_cpuid(struct hv_vp *vp)
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
 
 	switch (leaf) {
-	case HV_CPUID_VENDOR_AND_MAX:
-		eax = HV_CPUID_INTERFACE;
-		ebx = vp->partition->vendor_id[0];
-		ecx = vp->partition->vendor_id[1];
-		edx = vp->partition->vendor_id[2];
-		break;
-	case HV_CPUID_INTERFACE:
-		eax = HV_CPUID_INTERFACE_HV1;
-		break;
 	default:
+		if (hv_cpuid_hv_leaf(vp, leaf, &eax, &ebx, &ecx, &edx))
+			break;	/* the Hyper-V leaves */
 		if (leaf >= 0x40000000 && leaf < 0x40010000)
 			break;	/* other hypervisor ranges: nothing */
 		cpuid_count(leaf, subleaf, &eax, &ebx, &ecx, &edx);
 		if (leaf == 1) {
 			ecx &= ~BIT(5);			/* VMX */
 			ecx |= BIT(31);			/* hypervisor present */
+			/* The vLAPIC: x2APIC and the TSC-deadline timer. */
+			ecx |= BIT(21) | BIT(24);
+			edx |= BIT(9);			/* APIC */
 			ebx = (ebx & 0x00ffffff) | (vp->index << 24);
+		} else if (leaf == 0xb || leaf == 0x1f) {
+			edx = vp->index;		/* x2APIC id */
 		} else if (leaf == 0x80000001) {
 			ecx &= ~BIT(2);			/* SVM */
 		} else if (leaf == 0xd && subleaf == 0) {

@@ -36,7 +36,7 @@ static bool fetch_gpa_read(struct hv_partition *p, u64 gpa, void *buf,
 	void *va;
 	u64 pfn;
 
-	if (!svm_npt_lookup(p, PHYS_PFN(gpa), &pfn) || !pfn_valid(pfn))
+	if (!svm_npt_lookup(p, PHYS_PFN(gpa), &pfn, NULL) || !pfn_valid(pfn))
 		return false;
 	va = kmap_local_pfn(pfn);
 	memcpy(buf, va + offset_in_page(gpa), len);

@@ -82,7 +82,8 @@ static u64 *npt_entry(struct hv_partition *p, u64 gfn, int target, bool alloc)
  * nothing unmaps (unmap refuses while VPs run), table pages are freed only
  * at teardown, and a concurrent map only fills entries in (WRITE_ONCE).
  */
-bool svm_npt_lookup(struct hv_partition *p, u64 gfn, u64 *pfn)
+bool svm_npt_lookup(struct hv_partition *p, u64 gfn, u64 *pfn,
+		    bool *writable)
 {
 	u64 *table = READ_ONCE(p->slat_root);
 	u64 entry;
@@ -97,6 +98,8 @@ bool svm_npt_lookup(struct hv_partition *p, u64 gfn, u64 *pfn)
 		if (level == 1 || (level == 2 && (entry & NPT_PS))) {
 			*pfn = PHYS_PFN(entry & NPT_ADDR) +
 			       (level == 2 ? gfn % NPT_ENTRIES : 0);
+			if (writable)
+				*writable = entry & NPT_RW;
 			return true;
 		}
 		if (entry & NPT_PS)

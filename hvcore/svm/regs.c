@@ -8,6 +8,7 @@
 #include <asm/apicdef.h>
 #include <asm/cpufeature.h>
 #include <asm/fpu/types.h>
+#include <asm/irq_vectors.h>
 #include <asm/msr.h>
 #include <asm/processor-flags.h>
 
@@ -18,8 +19,6 @@
 #define SVM_CR0_VALID		0xe005003fULL
 #define SVM_CR3_RESERVED	GENMASK_ULL(63, 52)
 #define SVM_EFER_VALID		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-#define SVM_APIC_BASE_VALID	(GENMASK_ULL(51, 12) | BIT_ULL(8) | \
-				 BIT_ULL(10) | BIT_ULL(11))
 
 static bool svm_canonical(u64 v)
 {
@@ -80,6 +79,56 @@ static bool svm_pat_valid(u64 pat)
 	return true;
 }
 
+/*
+ * HvRegisterPendingInterruption: bit 0 pending, 3:1 type (0 external
+ * interrupt, 2 NMI, 3 exception, 4 software interrupt), 4 deliver error
+ * code, 31:16 vector, 63:32 error code. SVM's EVENTINJ has the vector in
+ * 7:0, the type in 10:8, error-code-valid 11 and valid 31.
+ */
+#define HV_PENDING_VALID	BIT_ULL(0)
+#define HV_PENDING_TYPE(v)	(((v) >> 1) & 7)
+#define HV_PENDING_ERROR	BIT_ULL(4)
+#define HV_PENDING_VECTOR(v)	(((v) >> 16) & 0xffff)
+
+static bool svm_pending_interruption_ok(u64 v)
+{
+	u32 type = HV_PENDING_TYPE(v), vector = HV_PENDING_VECTOR(v);
+
+	if (!(v & HV_PENDING_VALID))
+		return !(v & 0xffffffffULL);
+	if (vector > 255 || (v & GENMASK_ULL(15, 5)))
+		return false;
+	switch (type) {
+	case 0:		/* external interrupt */
+	case 4:		/* software interrupt */
+		return !(v & HV_PENDING_ERROR) && vector >= 16;
+	case 2:		/* NMI */
+		return !(v & HV_PENDING_ERROR) && vector == NMI_VECTOR;
+	case 3:		/* exception */
+		return vector < 32 && vector != NMI_VECTOR;
+	default:
+		return false;
+	}
+}
+
+static u32 svm_event_from_hv(u64 v)
+{
+	if (!(v & HV_PENDING_VALID))
+		return 0;
+	return HV_PENDING_VECTOR(v) | HV_PENDING_TYPE(v) << 8 |
+	       (v & HV_PENDING_ERROR ? SVM_EVTINJ_VALID_ERR : 0) |
+	       SVM_EVTINJ_VALID;
+}
+
+static u64 svm_event_to_hv(u32 e)
+{
+	if (!(e & SVM_EVTINJ_VALID))
+		return 0;
+	return HV_PENDING_VALID | ((e >> 8) & 7) << 1 |
+	       (e & SVM_EVTINJ_VALID_ERR ? HV_PENDING_ERROR : 0) |
+	       (u64)(e & 0xff) << 16;
+}
+
 /* The VMCB segment a name refers to, or NULL. */
 static struct vmcb_seg *svm_seg(struct vmcb_save_area *save, u32 name)
 {
@@ -124,7 +173,6 @@ static u64 *svm_reg64(struct svm_vp *svm, u32 name)
 	case HV_X64_REGISTER_DR6: return &save->dr6;
 	case HV_X64_REGISTER_DR7: return &save->dr7;
 	case HV_X64_REGISTER_KERNEL_GS_BASE: return &save->kernel_gs_base;
-	case HV_X64_REGISTER_APIC_BASE: return &svm->apic_base;
 	case HV_X64_REGISTER_PAT: return &save->g_pat;
 	case HV_X64_REGISTER_SYSENTER_CS: return &save->sysenter_cs;
 	case HV_X64_REGISTER_SYSENTER_EIP: return &save->sysenter_eip;
@@ -140,9 +188,10 @@ static u64 *svm_reg64(struct svm_vp *svm, u32 name)
 static bool svm_is_reg64(u32 name)
 {
 	switch (name) {
-	case HV_X64_REGISTER_CR8:
 	case HV_X64_REGISTER_TSC:
 	case HV_X64_REGISTER_EFER:
+	case HV_REGISTER_PENDING_INTERRUPTION:
+	case HV_REGISTER_INTERRUPT_STATE:
 		return true;
 	default:
 		return false;
@@ -175,8 +224,10 @@ static bool svm_check_value(u32 name, u64 v)
 		return !(v & SVM_CR3_RESERVED);
 	case HV_X64_REGISTER_CR4:
 		return !(v & ~svm_cr4_valid());
-	case HV_X64_REGISTER_CR8:
-		return v <= 15;
+	case HV_REGISTER_PENDING_INTERRUPTION:
+		return svm_pending_interruption_ok(v);
+	case HV_REGISTER_INTERRUPT_STATE:
+		return v <= 3;
 	case HV_X64_REGISTER_XFEM:
 		return svm_xcr0_ok(v);
 	case HV_X64_REGISTER_DR6:
@@ -185,8 +236,6 @@ static bool svm_check_value(u32 name, u64 v)
 		return !upper_32_bits(v);
 	case HV_X64_REGISTER_EFER:
 		return !(v & ~SVM_EFER_VALID);
-	case HV_X64_REGISTER_APIC_BASE:
-		return !(v & ~SVM_APIC_BASE_VALID);
 	case HV_X64_REGISTER_PAT:
 		return svm_pat_valid(v);
 	case HV_X64_REGISTER_KERNEL_GS_BASE:
@@ -264,9 +313,18 @@ void svm_vp_set_reg(struct hv_vp *vp, u32 name,
 		return;
 	}
 	switch (name) {
-	case HV_X64_REGISTER_CR8:
-		vmcb->control.int_ctl &= ~V_TPR_MASK;
-		vmcb->control.int_ctl |= value->reg64 & V_TPR_MASK;
+	case HV_REGISTER_PENDING_INTERRUPTION:
+		vmcb->control.event_inj = svm_event_from_hv(value->reg64);
+		vmcb->control.event_inj_err = value->reg64 >> 32;
+		return;
+	case HV_REGISTER_INTERRUPT_STATE:
+		vmcb->control.int_state = value->reg64 & 1 ?
+					  SVM_INTERRUPT_SHADOW_MASK : 0;
+		svm->nmi_masked = value->reg64 & 2;
+		if (svm->nmi_masked)
+			svm_set_intercept(svm, INTERCEPT_IRET);
+		else
+			svm_clr_intercept(svm, INTERCEPT_IRET);
 		return;
 	case HV_X64_REGISTER_TSC:
 		vmcb->control.tsc_offset = value->reg64 - rdtsc();
@@ -306,8 +364,14 @@ hv_status_t svm_vp_get_reg(struct hv_vp *vp, u32 name,
 		return HV_STATUS_SUCCESS;
 	}
 	switch (name) {
-	case HV_X64_REGISTER_CR8:
-		value->reg64 = vmcb->control.int_ctl & V_TPR_MASK;
+	case HV_REGISTER_PENDING_INTERRUPTION:
+		value->reg64 = svm_event_to_hv(vmcb->control.event_inj) |
+			       (u64)vmcb->control.event_inj_err << 32;
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_INTERRUPT_STATE:
+		value->reg64 = (vmcb->control.int_state &
+				SVM_INTERRUPT_SHADOW_MASK ? 1 : 0) |
+			       (svm->nmi_masked ? 2 : 0);
 		return HV_STATUS_SUCCESS;
 	case HV_X64_REGISTER_TSC:
 		value->reg64 = rdtsc() + vmcb->control.tsc_offset;

@@ -15,6 +15,7 @@
 
 #include "../../uapi/linux/vid.h"
 #include "../hv_regs.h"
+#include "../lapic.h"
 #include "svm.h"
 
 /* Page-fault error code bits in an NPF's EXITINFO1. */
@@ -27,6 +28,7 @@ enum svm_exit_result {
 	SVM_RESUME,		/* handled: enter the guest again */
 	SVM_TO_ROOT,		/* a message for the root is in msg */
 };
+
 
 /**
  * struct svm_cpu - per-CPU ASID allocator
@@ -101,14 +103,29 @@ static void svm_put_guest_dr(struct svm_vp *svm)
 	}
 }
 
-/* One guest entry and exit; the dispatch loop keeps preemption off. */
-static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm,
+/*
+ * One guest entry and exit; the dispatch loop keeps preemption off.
+ * Returns false, without entering, when a request arrived after the
+ * loop looked (hv_vp_notify() saw the VP outside the guest and sent no
+ * IPI, so it must be looked at now).
+ */
+static bool svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm,
 			    u64 host_save)
 {
+	struct vmcb_control_area *c = &svm->vmcb->control;
 	bool host_bp = hw_breakpoint_active();
 
 	local_irq_disable();
+	WRITE_ONCE(vp->mode, HV_VP_IN_GUEST);
+	/* Pairs with hv_vp_notify(): request first, then mode. */
+	smp_mb();
+	if (READ_ONCE(vp->requests) || READ_ONCE(vp->kick)) {
+		WRITE_ONCE(vp->mode, HV_VP_OUTSIDE_GUEST);
+		local_irq_enable();
+		return false;
+	}
 	svm_prepare_asid(vp, svm);
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | hv_lapic_get_cr8(vp);
 	asm volatile("clgi" ::: "memory");
 	/*
 	 * RFLAGS.IF at VMRUN decides whether physical interrupts exit the
@@ -123,9 +140,75 @@ static void svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm,
 	if (host_bp)
 		svm_put_guest_dr(svm);
 	svm_fpu_put_xcr0(svm);
-	svm->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	c->tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	WRITE_ONCE(vp->mode, HV_VP_OUTSIDE_GUEST);
 	asm volatile("stgi" ::: "memory");
 	local_irq_enable();
+	/* CR8 writes went to V_TPR; TPR's low nibble survives otherwise. */
+	if ((c->int_ctl & V_TPR_MASK) != hv_lapic_get_cr8(vp))
+		hv_lapic_set_cr8(vp, c->int_ctl & V_TPR_MASK);
+	return true;
+}
+
+/*
+ * An event whose delivery an exit interrupted (EXITINTINFO) is delivered
+ * again at the next entry, before anything new.
+ */
+static void svm_reinject(struct svm_vp *svm)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	if (!(c->exit_int_info & SVM_EXITINTINFO_VALID))
+		return;
+	c->event_inj = c->exit_int_info;
+	c->event_inj_err = c->exit_int_info_err;
+	c->exit_int_info = 0;
+}
+
+/* Can an external interrupt (or NMI) be delivered at the next entry? */
+static bool svm_interruptible(struct svm_vp *svm)
+{
+	struct vmcb *vmcb = svm->vmcb;
+
+	return (vmcb->save.rflags & X86_EFLAGS_IF) &&
+	       !(vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
+}
+
+/*
+ * Move what the vLAPIC has for the guest into EVENTINJ: an NMI first,
+ * then the highest interrupt above PPR. When the guest cannot take the
+ * interrupt now, ask for an exit at the moment it can (a virtual
+ * interrupt with the VINTR intercept, as the interrupt window).
+ */
+static void svm_inject_events(struct hv_vp *vp, struct svm_vp *svm)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	int vector;
+
+	if (c->event_inj & SVM_EVTINJ_VALID)
+		return;
+	if (hv_lapic_nmi_pending(vp) && !svm->nmi_masked &&
+	    !(c->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
+		c->event_inj = NMI_VECTOR | SVM_EVTINJ_VALID |
+			       SVM_EVTINJ_TYPE_NMI;
+		hv_lapic_nmi_injected(vp);
+		svm->nmi_masked = true;
+		svm_set_intercept(svm, INTERCEPT_IRET);
+	}
+	vector = hv_lapic_pending_vector(vp);
+	if (vector < 0)
+		return;
+	if (!(c->event_inj & SVM_EVTINJ_VALID) && svm_interruptible(svm)) {
+		c->event_inj = vector | SVM_EVTINJ_VALID |
+			       SVM_EVTINJ_TYPE_INTR;
+		hv_lapic_ack(vp, vector);
+		return;
+	}
+	/* The interrupt window: a virtual interrupt the guest never sees. */
+	c->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
+		      (0xf << V_INTR_PRIO_SHIFT);
+	c->int_vector = 0;
+	svm_set_intercept(svm, INTERCEPT_VINTR);
 }
 
 static void svm_msg_header(struct hv_vp *vp, struct hv_message *msg, u32 type,
@@ -181,10 +264,19 @@ static void svm_inject_exception(struct svm_vp *svm, u8 vector)
 static enum svm_exit_result svm_exit_hlt(struct hv_vp *vp,
 					 struct hv_message *msg)
 {
+	struct svm_vp *svm = to_svm(vp);
+
 	/*
-	 * Like every intercept, RIP stays on the instruction: the root
-	 * resumes the VP past it (rip + 1) when it wants it to go on.
+	 * With interrupts enabled the VP waits for one in the hypervisor;
+	 * the interrupt returns past the HLT. With interrupts off nothing
+	 * can wake it: the root hears of it, and (like every intercept) RIP
+	 * stays on the instruction for the root to step over.
 	 */
+	if (svm->vmcb->save.rflags & X86_EFLAGS_IF) {
+		svm_skip_insn(svm, 1);
+		hv_vp_halt(vp);
+		return SVM_RESUME;
+	}
 	svm_msg_header(vp, msg, VID_MSG_X64_HALT,
 		       sizeof(struct vid_intercept_header), 0, 1);
 	return SVM_TO_ROOT;
@@ -248,11 +340,37 @@ static enum svm_exit_result svm_exit_msr(struct hv_vp *vp,
 	struct svm_vp *svm = to_svm(vp);
 	struct vid_msr_intercept *m;
 	bool write = svm->vmcb->control.exit_info_1;
+	u32 msr = svm->gprs[1];
+	enum hv_msr_result r;
+	u64 value;
 
+	if (write) {
+		value = (svm->gprs[2] << 32) | (u32)svm->vmcb->save.rax;
+		r = hv_msr_write(vp, msr, value, msg);
+	} else {
+		r = hv_msr_read(vp, msr, &value);
+		if (r == HV_MSR_DONE) {
+			svm->vmcb->save.rax = (u32)value;
+			svm->gprs[2] = value >> 32;
+		}
+	}
+	switch (r) {
+	case HV_MSR_DONE:
+		svm_skip_insn(svm, 2);
+		return SVM_RESUME;
+	case HV_MSR_MESSAGE:
+		svm_skip_insn(svm, 2);
+		return SVM_TO_ROOT;
+	case HV_MSR_GP:
+		svm_inject_exception(svm, GP_VECTOR);
+		return SVM_RESUME;
+	case HV_MSR_ROOT:
+		break;
+	}
 	svm_msg_header(vp, msg, VID_MSG_X64_MSR_INTERCEPT, sizeof(*m),
 		       write ? VID_INTERCEPT_WRITE : VID_INTERCEPT_READ, 2);
 	m = &((struct vid_message *)msg)->msr;
-	m->msr_number = svm->gprs[1];
+	m->msr_number = msr;
 	m->rdx = svm->gprs[2];
 	m->rax = svm->vmcb->save.rax;
 	return SVM_TO_ROOT;
@@ -300,6 +418,70 @@ static enum svm_exit_result svm_exit_ud(struct hv_vp *vp,
 	return SVM_RESUME;
 }
 
+/*
+ * VMMCALL is the hypercall instruction (the hypercall page holds it).
+ * 64-bit callers pass RCX, RDX, R8 and get RAX; 32-bit ones EDX:EAX,
+ * EBX:ECX, EDI:ESI and get EDX:EAX.
+ */
+static enum svm_exit_result svm_exit_vmmcall(struct hv_vp *vp,
+					     struct hv_message *msg)
+{
+	struct svm_vp *svm = to_svm(vp);
+	struct vmcb_save_area *save = &svm->vmcb->save;
+	struct hv_hypercall hc = {};
+	u64 *g = svm->gprs;
+
+	hc.long_mode = (save->efer & EFER_LMA) &&
+		       (save->cs.attrib & SVM_SELECTOR_L_MASK);
+	if (hc.long_mode) {
+		hc.control = g[1];
+		hc.input = g[2];
+		hc.output = g[8];
+	} else {
+		hc.control = (g[2] << 32) | (u32)save->rax;
+		hc.input = (g[3] << 32) | (u32)g[1];
+		hc.output = (g[7] << 32) | (u32)g[6];
+	}
+	if (save->cpl || !hv_hypercall(vp, &hc)) {
+		svm_inject_exception(svm, UD_VECTOR);
+		return SVM_RESUME;
+	}
+	if (hc.long_mode) {
+		save->rax = hc.result;
+	} else {
+		save->rax = (u32)hc.result;
+		g[2] = hc.result >> 32;
+	}
+	svm_skip_insn(svm, 3);
+	return SVM_RESUME;
+}
+
+/* The interrupt window opened: drop the dummy virtual interrupt. */
+static enum svm_exit_result svm_exit_vintr(struct hv_vp *vp,
+					   struct hv_message *msg)
+{
+	struct svm_vp *svm = to_svm(vp);
+
+	svm->vmcb->control.int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK |
+					V_INTR_PRIO_MASK);
+	svm_clr_intercept(svm, INTERCEPT_VINTR);
+	return SVM_RESUME;
+}
+
+/*
+ * IRET from the NMI handler unblocks NMIs once it completes; the next
+ * entry runs the IRET, so the next NMI waits one more exit at most.
+ */
+static enum svm_exit_result svm_exit_iret(struct hv_vp *vp,
+					  struct hv_message *msg)
+{
+	struct svm_vp *svm = to_svm(vp);
+
+	svm->nmi_masked = false;
+	svm_clr_intercept(svm, INTERCEPT_IRET);
+	return SVM_RESUME;
+}
+
 static enum svm_exit_result (*const svm_exit_handlers[])(struct hv_vp *vp,
 							  struct hv_message *msg) = {
 	[SVM_EXIT_INTR] = svm_exit_interrupt,
@@ -311,7 +493,9 @@ static enum svm_exit_result (*const svm_exit_handlers[])(struct hv_vp *vp,
 	[SVM_EXIT_MSR] = svm_exit_msr,
 	[SVM_EXIT_SHUTDOWN] = svm_exit_shutdown,
 	[SVM_EXIT_VMRUN] = svm_exit_ud,
-	[SVM_EXIT_VMMCALL] = svm_exit_ud,
+	[SVM_EXIT_VMMCALL] = svm_exit_vmmcall,
+	[SVM_EXIT_VINTR] = svm_exit_vintr,
+	[SVM_EXIT_IRET] = svm_exit_iret,
 	[SVM_EXIT_VMLOAD] = svm_exit_ud,
 	[SVM_EXIT_VMSAVE] = svm_exit_ud,
 	[SVM_EXIT_STGI] = svm_exit_ud,
@@ -411,11 +595,15 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 	asm volatile("vmsave %%rax" :: "a"(host_save) : "memory");
 	WRITE_ONCE(vp->cpu, smp_processor_id());
 	for (;;) {
-		if (hv_vp_should_yield(vp)) {
+		if (hv_vp_should_yield(vp) || !hv_vp_prepare_entry(vp)) {
+			/* To the thread: it yields, or sleeps while halted. */
 			memset(msg, 0, sizeof(*msg));
 			break;
 		}
-		svm_enter_guest(vp, svm, host_save);
+		svm_inject_events(vp, svm);
+		if (!svm_enter_guest(vp, svm, host_save))
+			continue;
+		svm_reinject(svm);
 		if (svm_handle_exit(vp, msg) == SVM_TO_ROOT)
 			break;
 	}

@@ -17,7 +17,7 @@
  * @vmcb: the VP's VMCB (its own pool page).
  * @dr: DR0..DR3.
  * @xcr0: the guest's XCR0.
- * @apic_base: the guest's IA32_APIC_BASE.
+ * @nmi_masked: an injected NMI's handler has not executed IRET yet.
  * @last_cpu: CPU the VP last ran on (-1: never), for ASID reuse.
  * @asid_generation: that CPU's ASID generation when the ASID was taken.
  * @slat_generation: the partition's SLAT generation last flushed for.
@@ -30,7 +30,7 @@ struct svm_vp {
 	struct vmcb *vmcb;
 	u64 dr[4];
 	u64 xcr0;
-	u64 apic_base;
+	bool nmi_masked;
 	int last_cpu;
 	u64 asid_generation;
 	u64 slat_generation;
@@ -41,6 +41,16 @@ struct svm_vp {
 static inline struct svm_vp *to_svm(struct hv_vp *vp)
 {
 	return vp->arch;
+}
+
+static inline void svm_set_intercept(struct svm_vp *svm, u32 bit)
+{
+	__set_bit(bit, (unsigned long *)svm->vmcb->control.intercepts);
+}
+
+static inline void svm_clr_intercept(struct svm_vp *svm, u32 bit)
+{
+	__clear_bit(bit, (unsigned long *)svm->vmcb->control.intercepts);
 }
 
 /* svm.c: the hypervisor-wide permission maps (all accesses intercept). */
@@ -84,7 +94,8 @@ hv_status_t svm_slat_map(struct hv_partition *p, u64 gfn, const u64 *pfns,
 			 u32 count, u32 flags);
 void svm_slat_unmap(struct hv_partition *p, u64 gfn, u32 count);
 void svm_slat_destroy(struct hv_partition *p);
-bool svm_npt_lookup(struct hv_partition *p, u64 gfn, u64 *pfn);
+bool svm_npt_lookup(struct hv_partition *p, u64 gfn, u64 *pfn,
+		    bool *writable);
 
 /*
  * fetch.c: the bytes at the guest's CS:RIP (up to 16) into @bytes; returns
@@ -95,6 +106,11 @@ u8 svm_fetch_insn(struct hv_vp *vp, u8 *bytes);
 /* vmcb.c */
 hv_status_t svm_vp_create(struct hv_vp *vp);
 void svm_vp_destroy(struct hv_vp *vp);
+void svm_vp_init(struct hv_vp *vp);
+void svm_vp_sipi(struct hv_vp *vp, u8 vector);
+void svm_vp_flush_tlb(struct hv_vp *vp);
+bool svm_slat_lookup(struct hv_partition *p, u64 gfn, u64 *pfn,
+		     bool *writable);
 
 /* regs.c */
 hv_status_t svm_vp_check_reg(struct hv_vp *vp, u32 name,

@@ -53,8 +53,7 @@ static void svm_vp_reset(struct svm_vp *svm)
 	save->g_pat = 0x0007040600070406ULL;
 	svm->xcr0 = XFEATURE_MASK_FP;
 	svm_fpu_reset(svm);
-	/* The VMM sets the BSP bit on the VP it boots from. */
-	svm->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
+	svm->nmi_masked = false;
 }
 
 /* Intercept what the hypervisor must see; everything else is the guest's. */
@@ -114,6 +113,49 @@ hv_status_t svm_vp_create(struct hv_vp *vp)
 	svm->state_dirty = true;
 	svm->slat_generation = vp->partition->slat_generation;
 	return HV_STATUS_SUCCESS;
+}
+
+/* INIT: the reset state, with no event in flight. */
+void svm_vp_init(struct hv_vp *vp)
+{
+	struct svm_vp *svm = to_svm(vp);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	svm_vp_reset(svm);
+	memset(svm->gprs, 0, sizeof(svm->gprs));
+	svm->vmcb->save.rax = 0;
+	svm->vmcb->save.rsp = 0;
+	c->event_inj = 0;
+	c->int_ctl &= ~(V_IRQ_MASK | V_TPR_MASK);
+	c->int_state = 0;
+	svm_clr_intercept(svm, INTERCEPT_VINTR);
+	svm_clr_intercept(svm, INTERCEPT_IRET);
+	svm->state_dirty = true;
+}
+
+/* A startup IPI: real mode at vector << 12 (CS = vector << 8, IP = 0). */
+void svm_vp_sipi(struct hv_vp *vp, u8 vector)
+{
+	struct vmcb_save_area *save = &to_svm(vp)->vmcb->save;
+
+	save->cs.selector = vector << 8;
+	save->cs.base = (u64)vector << 12;
+	save->rip = 0;
+	to_svm(vp)->state_dirty = true;
+}
+
+void svm_vp_flush_tlb(struct hv_vp *vp)
+{
+	struct vmcb_control_area *c = &to_svm(vp)->vmcb->control;
+
+	if (c->tlb_ctl == TLB_CONTROL_DO_NOTHING)
+		c->tlb_ctl = TLB_CONTROL_FLUSH_ASID;
+}
+
+bool svm_slat_lookup(struct hv_partition *p, u64 gfn, u64 *pfn,
+		     bool *writable)
+{
+	return svm_npt_lookup(p, gfn, pfn, writable);
 }
 
 void svm_vp_destroy(struct hv_vp *vp)

@@ -178,6 +178,18 @@ static inline struct hv_vp **hv_vp_slot(struct hv_partition *p, u32 index)
 	return &table[index % HV_VP_TABLE_ENTRIES];
 }
 
+/*
+ * guest_mem.c: guest RAM the hypervisor uses itself (see the file for
+ * when a page stays valid). hv_gpa_page() gives the kernel address of
+ * guest frame @gfn, or NULL when it is not RAM the guest can read (or
+ * write, with @write). The copies fail with HV_STATUS_INVALID_PARAMETER
+ * on any such page.
+ */
+void *hv_gpa_page(struct hv_partition *p, u64 gfn, bool write);
+hv_status_t hv_gpa_read(struct hv_partition *p, u64 gpa, void *buf, u32 len);
+hv_status_t hv_gpa_write(struct hv_partition *p, u64 gpa, const void *buf,
+			 u32 len);
+
 /* The root's own pool: partition objects and per-CPU host save pages. */
 extern struct hv_pool hv_root_pool;
 

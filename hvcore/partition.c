@@ -14,6 +14,7 @@
 #include <linux/string.h>
 #include <linux/xarray.h>
 
+#include "../synic/synic.h"
 #include "arch.h"
 #include "hvcore.h"
 
@@ -72,6 +73,7 @@ static void hv_partition_destroy(struct hv_partition *p)
 	unsigned int i;
 
 	hv_vps_destroy(p);
+	hv_ports_destroy(p);
 	hv_arch->slat_destroy(p);
 	for (i = 0; i < ARRAY_SIZE(p->vp_table); i++)
 		if (p->vp_table[i])

@@ -34,3 +34,14 @@ void hv_synic_process(struct hv_vp *vp)
 void hv_stimer_process(struct hv_vp *vp)
 {
 }
+
+hv_status_t hv_synic_post_message(struct hv_vp *vp, u8 sint,
+				  const struct hv_message *msg)
+{
+	return HV_STATUS_INVALID_VP_STATE;
+}
+
+hv_status_t hv_synic_signal_event(struct hv_vp *vp, u8 sint, u16 flag)
+{
+	return HV_STATUS_INVALID_VP_STATE;
+}

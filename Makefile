@@ -46,14 +46,24 @@ build/bin/vidctl: tools/vidctl.c tools/libvid/libvid.c tools/libvid/libvid.h uap
 	@mkdir -p build/bin
 	$(CC) $(CFLAGS_USER) -o $@ tools/vidctl.c tools/libvid/libvid.c
 
-unit: build/unit/pool_test
+unit: build/unit/pool_test build/unit/decode_test
 	build/unit/pool_test
+	ASAN_OPTIONS=detect_leaks=0 build/unit/decode_test
 
 build/unit/pool_test: selftests/unit/pool_test.c hvcore/pool.c hvcore/pool.h
 	@mkdir -p build/unit
 	$(CC) -O2 -Wall -Werror -pthread -Iselftests/unit \
 		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
 		selftests/unit/pool_test.c hvcore/pool.c
+
+# The decoder parses guest bytes: its tests run under ASan and UBSan.
+UNIT_SAN ?= -fsanitize=address,undefined -fno-sanitize-recover=all
+
+build/unit/decode_test: selftests/unit/decode_test.c hvcore/decode.c hvcore/decode.h
+	@mkdir -p build/unit
+	$(CC) -O2 -g -Wall -Werror $(UNIT_SAN) -Iselftests/unit \
+		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
+		selftests/unit/decode_test.c hvcore/decode.c
 
 style:
 	scripts/style.sh

@@ -194,6 +194,32 @@ hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
  */
 hv_status_t hv_call_kick_vp(u64 partition_id, u32 vp_index);
 
+/**
+ * struct hv_interrupt - an interrupt the root asserts (HvAssertVirtualInterrupt)
+ * @type: TLFS HV_INTERRUPT_TYPE: fixed 0, lowest priority 1, NMI 4,
+ *	INIT 5, SIPI 6.
+ * @vector: vector (fixed/lowest priority 16..255, SIPI 0..255).
+ * @dest: APIC id (= VP index), a logical destination, or 0xffffffff
+ *	(all VPs, physical mode).
+ * @logical: @dest is logical.
+ */
+struct hv_interrupt {
+	u32 type;
+	u32 vector;
+	u32 dest;
+	bool logical;
+};
+
+/*
+ * Deliver @irq to the partition's virtual APICs. Unlike the other calls
+ * this one may run in any context (an irqfd wakes in atomic context),
+ * takes no lock and no reference: the caller guarantees that the
+ * partition is not deleted meanwhile. HV_STATUS_INVALID_PARTITION_STATE
+ * before initialize, HV_STATUS_INVALID_PARAMETER for a bad type or vector.
+ */
+hv_status_t hv_call_assert_interrupt(u64 partition_id,
+				     const struct hv_interrupt *irq);
+
 /*
  * Diagnostics: time @iterations bare world switches (VMRUN, VMMCALL,
  * #VMEXIT, no handler) on one CPU; total nanoseconds in @ns.

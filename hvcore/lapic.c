@@ -354,6 +354,48 @@ out:
 	rcu_read_unlock();
 }
 
+hv_status_t hv_call_assert_interrupt(u64 partition_id,
+				     const struct hv_interrupt *irq)
+{
+	struct hv_irq hirq = {
+		.type = irq->type,
+		.vector = irq->vector,
+		.dest = irq->dest,
+		.logical = irq->logical,
+	};
+	hv_status_t status = HV_STATUS_SUCCESS;
+	struct hv_partition *p;
+
+	switch (irq->type) {
+	case HV_INTERRUPT_TYPE_FIXED:
+	case HV_INTERRUPT_TYPE_LOWEST_PRIORITY:
+		if (irq->vector < 16 || irq->vector > 255)
+			return HV_STATUS_INVALID_PARAMETER;
+		break;
+	case HV_INTERRUPT_TYPE_SIPI:
+		if (irq->vector > 255)
+			return HV_STATUS_INVALID_PARAMETER;
+		break;
+	case HV_INTERRUPT_TYPE_NMI:
+	case HV_INTERRUPT_TYPE_INIT:
+		if (irq->vector)
+			return HV_STATUS_INVALID_PARAMETER;
+		break;
+	default:
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+	rcu_read_lock();
+	p = hv_partition_rcu(partition_id);
+	if (!p)
+		status = HV_STATUS_INVALID_PARTITION_ID;
+	else if (smp_load_acquire(&p->state) != HV_PARTITION_STATE_INITIALIZED)
+		status = HV_STATUS_INVALID_PARTITION_STATE;
+	else
+		hv_irq_deliver(p, &hirq);
+	rcu_read_unlock();
+	return status;
+}
+
 void hv_lapic_sync(struct hv_vp *vp, bool timer_expired)
 {
 	struct hv_lapic *a = vp->lapic;

@@ -29,6 +29,17 @@ static const u32 hv_default_vendor_id[3] = {
 	0x76482074,	/* "t Hv" */
 };
 
+/*
+ * Look a partition up without a reference, under rcu_read_lock(): only
+ * for callers that otherwise keep it from being deleted.
+ */
+struct hv_partition *hv_partition_rcu(u64 id)
+{
+	if (!id || id > U32_MAX)
+		return NULL;
+	return xa_load(&hv_partitions, id);
+}
+
 struct hv_partition *hv_partition_get(u64 id)
 {
 	struct hv_partition *p;
@@ -155,8 +166,10 @@ hv_status_t hv_call_initialize_partition(u64 partition_id)
 	} else {
 		/* Pages taken before a dry pool stay for the retry. */
 		status = hv_partition_build_vp_table(p);
+		/* Lockless readers see the VP table before the state. */
 		if (!status)
-			p->state = HV_PARTITION_STATE_INITIALIZED;
+			smp_store_release(&p->state,
+					  HV_PARTITION_STATE_INITIALIZED);
 	}
 	hv_partition_unlock_put(p);
 	return status;

@@ -10,6 +10,8 @@
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/smp.h>
+/* 6.12's smp_send_reschedule() traces the IPI. */
+#include <trace/events/ipi.h>
 
 #include "../synic/synic.h"
 #include "arch.h"

@@ -22,6 +22,8 @@ static long vid_check_capability(unsigned long cap)
 		return VID_DEPOSIT_MAX_PAGES;
 	case VID_CAP_MAX_NAME:
 		return VID_NAME_MAX;
+	case VID_CAP_INTERRUPTS:
+		return 1;
 	default:
 		return 0;
 	}

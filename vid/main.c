@@ -21,13 +21,18 @@ static int __init vid_init(void)
 	r = vid_stats_init();
 	if (r)
 		goto err_core;
-	r = vid_dev_init();
+	r = vid_irqfd_init();
 	if (r)
 		goto err_stats;
+	r = vid_dev_init();
+	if (r)
+		goto err_irqfd;
 	pr_info("vid: hypervisor ready, /dev/vid API version %d\n",
 		VID_API_VERSION);
 	return 0;
 
+err_irqfd:
+	vid_irqfd_exit();
 err_stats:
 	vid_stats_exit();
 err_core:
@@ -38,6 +43,7 @@ err_core:
 static void __exit vid_exit(void)
 {
 	vid_dev_exit();
+	vid_irqfd_exit();
 	vid_stats_exit();
 	hv_core_exit();
 }

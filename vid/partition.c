@@ -21,6 +21,8 @@ static int vid_partition_release(struct inode *inode, struct file *file)
 {
 	struct vid_partition *vp = file->private_data;
 
+	/* No irqfd may reach the partition once it is deleted. */
+	vid_irqfd_release(vp);
 	hv_call_delete_partition(vp->id);
 	/* The guest is gone: its RAM can be unpinned. */
 	vid_gpa_release(vp);
@@ -104,6 +106,10 @@ static long vid_partition_ioctl(struct file *file, unsigned int cmd,
 		return vid_gpa_unmap(vp, uarg);
 	case VID_PARTITION_CREATE_VP:
 		return vid_vp_create(file, uarg);
+	case VID_PARTITION_ASSERT_INTERRUPT:
+		return vid_assert_interrupt(vp, uarg);
+	case VID_PARTITION_IRQFD:
+		return vid_irqfd(vp, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -140,6 +146,8 @@ int vid_partition_create(const struct vid_create_partition __user *uarg)
 	vp->auto_deposit = true;
 	mutex_init(&vp->gpa_lock);
 	INIT_LIST_HEAD(&vp->regions);
+	spin_lock_init(&vp->irqfd_lock);
+	INIT_LIST_HEAD(&vp->irqfds);
 
 	do {
 		status = hv_call_create_partition(0, &vp->id);

@@ -35,6 +35,10 @@ struct vid_partition {
 	/* protects regions */
 	struct mutex gpa_lock;
 	struct list_head regions;
+	/* protects irqfds and nr_irqfds; taken in eventfd wake-ups */
+	spinlock_t irqfd_lock;
+	struct list_head irqfds;
+	unsigned int nr_irqfds;
 };
 
 /* status.c: the one place HV_STATUS_* becomes an errno. */
@@ -51,6 +55,13 @@ bool vid_deposit_retry(u64 partition_id, bool auto_deposit,
 int vid_gpa_map(struct vid_partition *vp, void __user *uarg);
 int vid_gpa_unmap(struct vid_partition *vp, void __user *uarg);
 void vid_gpa_release(struct vid_partition *vp);
+
+/* irq.c */
+int vid_assert_interrupt(struct vid_partition *vp, void __user *uarg);
+int vid_irqfd(struct vid_partition *vp, void __user *uarg);
+void vid_irqfd_release(struct vid_partition *vp);
+int vid_irqfd_init(void);
+void vid_irqfd_exit(void);
 
 /* vp.c */
 int vid_vp_create(struct file *partition_file, void __user *uarg);

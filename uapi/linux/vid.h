@@ -32,6 +32,9 @@
  *	is the largest page count one VID_PARTITION_DEPOSIT call accepts.
  * @VID_CAP_MAX_NAME: size in bytes of the largest partition name,
  *	terminating NUL included.
+ * @VID_CAP_INTERRUPTS: each VP has a virtual local APIC (xAPIC and
+ *	x2APIC), HLT with interrupts enabled waits in the kernel, and
+ *	VID_PARTITION_ASSERT_INTERRUPT / VID_PARTITION_IRQFD exist. Value 1.
  *
  * An unknown capability reads as 0, so a caller can probe for a feature
  * that a newer module adds.
@@ -41,6 +44,7 @@ enum vid_cap {
 	VID_CAP_MAX_VPS			= 2,
 	VID_CAP_DEPOSIT			= 3,
 	VID_CAP_MAX_NAME		= 4,
+	VID_CAP_INTERRUPTS		= 5,
 };
 
 /**
@@ -219,6 +223,19 @@ struct vid_create_vp {
  * VP register names: the TLFS HV_REGISTER_NAME numbers.
  */
 enum vid_reg_name {
+	/*
+	 * Bit 0: waiting for a startup IPI (the state an AP starts in);
+	 * bit 1: halted, waiting for an interrupt. At most one is set.
+	 */
+	VID_REG_INTERNAL_ACTIVITY_STATE = 0x00000004,
+	/*
+	 * An event delivered at the next entry (TLFS layout): bit 0
+	 * pending, 3:1 type (0 interrupt, 2 NMI, 3 exception, 4 software
+	 * interrupt), 4 deliver error code, 31:16 vector, 63:32 error code.
+	 */
+	VID_REG_PENDING_INTERRUPTION = 0x00010002,
+	/* Bit 0: interrupt shadow (after STI / MOV SS); bit 1: NMI masked. */
+	VID_REG_INTERRUPT_STATE = 0x00010003,
 	VID_REG_RAX	= 0x00020000,	/* ... R15 = 0x0002000F */
 	VID_REG_RCX,
 	VID_REG_RDX,
@@ -503,6 +520,82 @@ struct vid_message {
 	};
 };
 
+/*
+ * Interrupts (VID_PARTITION_ASSERT_INTERRUPT, VID_PARTITION_IRQFD).
+ * Types are the TLFS HV_INTERRUPT_TYPE values, plus VID_INTERRUPT_MSI
+ * for a message-signalled interrupt given as the address/data pair a
+ * device would write (the kernel decodes it: destination 19:12 of the
+ * address, logical mode bit 2; vector 7:0 and delivery mode 10:8 of the
+ * data).
+ */
+#define VID_INTERRUPT_FIXED		0
+#define VID_INTERRUPT_LOWEST_PRIORITY	1
+#define VID_INTERRUPT_NMI		4
+#define VID_INTERRUPT_INIT		5
+#define VID_INTERRUPT_SIPI		6
+#define VID_INTERRUPT_MSI		0x100
+
+/* vid_interrupt.flags */
+#define VID_INTERRUPT_LOGICAL		0x1U	/* logical destination mode */
+#define VID_INTERRUPT_FLAGS_VALID	VID_INTERRUPT_LOGICAL
+
+/* Destination that reaches every VP (physical mode). */
+#define VID_INTERRUPT_BROADCAST		0xffffffffU
+
+/**
+ * struct vid_interrupt - one interrupt for the partition's virtual APICs
+ * @type: VID_INTERRUPT_*.
+ * @flags: VID_INTERRUPT_LOGICAL or 0 (ignored for MSI).
+ * @destination: APIC id (= VP index) or logical destination;
+ *	VID_INTERRUPT_BROADCAST for all VPs. Unused for MSI.
+ * @vector: 16..255 for fixed and lowest priority, 0..255 for SIPI,
+ *	0 for NMI and INIT. Unused for MSI.
+ * @msi_address: VID_INTERRUPT_MSI: 0xfeexxxxx; else 0.
+ * @msi_data: VID_INTERRUPT_MSI: the data word (bits 31:16 must be 0);
+ *	else 0.
+ * @reserved: must be 0.
+ *
+ * Errors: -EINVAL for an unknown type or flag, a bad vector, a non-zero
+ * unused or reserved field, an MSI address outside 0xfee00000-0xfeefffff
+ * or an MSI delivery mode other than fixed, lowest priority or NMI;
+ * -EBUSY before VID_PARTITION_INITIALIZE. An interrupt for a VP that does
+ * not exist is dropped, as on a real APIC bus.
+ */
+struct vid_interrupt {
+	__u32 type;
+	__u32 flags;
+	__u32 destination;
+	__u32 vector;
+	__u64 msi_address;
+	__u32 msi_data;
+	__u32 reserved;
+};
+
+/* vid_irqfd.flags */
+#define VID_IRQFD_DEASSIGN		0x1U
+#define VID_IRQFD_FLAGS_VALID		VID_IRQFD_DEASSIGN
+
+/* Most irqfds one partition may have. */
+#define VID_IRQFD_MAX			256
+
+/**
+ * struct vid_irqfd - argument of VID_PARTITION_IRQFD
+ * @fd: an eventfd.
+ * @flags: 0 to bind, VID_IRQFD_DEASSIGN to unbind.
+ * @interrupt: what each signal of the eventfd delivers (validated as
+ *	for VID_PARTITION_ASSERT_INTERRUPT; must be 0 for DEASSIGN).
+ *
+ * Every write to the eventfd delivers @interrupt without a system call
+ * into vid. Errors: -EBADF (not an eventfd), -EEXIST (already bound),
+ * -ENOENT (DEASSIGN of an eventfd not bound), -ENOSPC (VID_IRQFD_MAX
+ * bound), -EINVAL as for the interrupt.
+ */
+struct vid_irqfd {
+	__s32 fd;
+	__u32 flags;
+	struct vid_interrupt interrupt;
+};
+
 /* ioctls on /dev/vid */
 #define VID_GET_API_VERSION	_IO(VIDIO, 0x00)
 #define VID_CHECK_CAPABILITY	_IO(VIDIO, 0x01)
@@ -522,6 +615,10 @@ struct vid_message {
 #define VID_PARTITION_MAP_GPA		_IOW(VIDIO, 0x15, struct vid_gpa_map)
 #define VID_PARTITION_UNMAP_GPA		_IOW(VIDIO, 0x16, struct vid_gpa_unmap)
 #define VID_PARTITION_CREATE_VP		_IOW(VIDIO, 0x17, struct vid_create_vp)
+/* Deliver one interrupt (HvAssertVirtualInterrupt). */
+#define VID_PARTITION_ASSERT_INTERRUPT	_IOW(VIDIO, 0x18, struct vid_interrupt)
+#define VID_PARTITION_IRQFD		_IOW(VIDIO, 0x19, struct vid_irqfd)
+/* 0x1a..0x1f: ports and connections. */
 
 /* ioctls on a VP fd */
 #define VID_VP_GET_REGISTERS		_IOW(VIDIO, 0x20, struct vid_vp_registers)

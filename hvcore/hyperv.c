@@ -3,6 +3,9 @@
  * The Hyper-V identity (CPUID 0x40000000..) and the partition-level
  * synthetic MSRs.
  */
+#include <linux/ktime.h>
+#include <linux/math64.h>
+
 #include "hvcore.h"
 
 #define HV_CPUID_VENDOR_AND_MAX		0x40000000
@@ -12,6 +15,9 @@
 void hv_partition_hv_init(struct hv_partition_hv *hv)
 {
 	spin_lock_init(&hv->lock);
+	hv->time_ref_base = ktime_get_ns();
+	/* What synic/ implements: the SynIC and synthetic timer MSRs. */
+	hv->privileges = HV_MSR_SYNIC_AVAILABLE | HV_MSR_SYNTIMER_AVAILABLE;
 }
 
 bool hv_cpuid_hv_leaf(struct hv_vp *vp, u32 leaf, u32 *eax, u32 *ebx,
@@ -49,7 +55,11 @@ enum hv_msr_result hv_synthetic_msr_write(struct hv_vp *vp, u32 msr,
 	return HV_MSR_ROOT;
 }
 
+/*
+ * Minimal reference counter for the synthetic timers: host monotonic
+ * time since the partition was created, in 100 ns units.
+ */
 u64 hv_time_ref_count(struct hv_vp *vp)
 {
-	return 0;
+	return div_u64(ktime_get_ns() - vp->partition->hv.time_ref_base, 100);
 }

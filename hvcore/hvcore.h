@@ -190,6 +190,15 @@ hv_status_t hv_gpa_read(struct hv_partition *p, u64 gpa, void *buf, u32 len);
 hv_status_t hv_gpa_write(struct hv_partition *p, u64 gpa, const void *buf,
 			 u32 len);
 
+/*
+ * mmio.c: emulate an access to MMIO the hypervisor owns (the xAPIC
+ * page) by the instruction in @bytes (@mode 16, 32 or 64-bit code, at
+ * @rip). VP context. False: not the hypervisor's, or not an access it
+ * emulates; the root gets it.
+ */
+bool hv_mmio_emulate(struct hv_vp *vp, u64 gpa, const u8 *bytes, u8 nbytes,
+		     int mode, u64 rip);
+
 /* The root's own pool: partition objects and per-CPU host save pages. */
 extern struct hv_pool hv_root_pool;
 

@@ -311,6 +311,24 @@ static enum svm_exit_result svm_exit_io(struct hv_vp *vp,
 	return SVM_TO_ROOT;
 }
 
+/* MMIO the hypervisor owns (the xAPIC page): emulated in the kernel. */
+static bool svm_npf_emulate(struct hv_vp *vp, u64 gpa)
+{
+	struct vmcb_save_area *s = &to_svm(vp)->vmcb->save;
+	u8 bytes[16];
+	int mode = 16;
+	u8 n;
+
+	if (!hv_lapic_mmio_hit(vp, gpa))
+		return false;
+	if ((s->efer & EFER_LMA) && (s->cs.attrib & SVM_SELECTOR_L_MASK))
+		mode = 64;
+	else if (s->cs.attrib & SVM_SELECTOR_DB_MASK)
+		mode = 32;
+	n = svm_fetch_insn(vp, bytes);
+	return hv_mmio_emulate(vp, gpa, bytes, n, mode, s->rip);
+}
+
 static enum svm_exit_result svm_exit_npf(struct hv_vp *vp,
 					 struct hv_message *msg)
 {
@@ -319,6 +337,8 @@ static enum svm_exit_result svm_exit_npf(struct hv_vp *vp,
 	struct vid_memory_intercept *mem;
 	u8 access = VID_INTERCEPT_READ;
 
+	if (!(error & SVM_PF_PRESENT) && svm_npf_emulate(vp, gpa))
+		return SVM_RESUME;
 	if (error & SVM_PF_FETCH)
 		access = VID_INTERCEPT_EXECUTE;
 	else if (error & SVM_PF_WRITE)

@@ -31,6 +31,12 @@
  * and RBX. vid_guest_run() returns it in struct vid_ucall and moves RIP
  * past the OUT, so the next run resumes after it. The GUEST_* macros
  * below are asm text for building guest programs.
+ *
+ * C guests (vid_guest_create_c()) are the other kind: guest code is
+ * ordinary C functions of the test binary, run in 64-bit long mode with
+ * an IDT, on a larger RAM with its own layout (VID_CGUEST_*, below). The
+ * guest-side helpers for them (GUEST_SYNC(), GUEST_ASSERT(), rdmsr(), ...)
+ * are in lib_cguest.h, which replaces the asm-text macros of this file.
  */
 #ifndef VID_LIB_GUEST_H
 #define VID_LIB_GUEST_H
@@ -92,6 +98,63 @@ enum vid_guest_mode {
 #define UCALL_DONE		1	/* the guest program finished */
 #define UCALL_VALUE		2	/* values for the test in the args */
 #define UCALL_ASSERT		3	/* args[0] = line, args[1] = value */
+/* C guests: args[0..2] = vector, RIP, error code; args[3] = CR2 */
+#define UCALL_UNHANDLED		4	/* an exception without a handler */
+#define UCALL_SYNC		UCALL_VALUE	/* GUEST_SYNC() of C guests */
+
+/*
+ * C guests (vid_guest_create_c()): 64 MiB of RAM, identity mapped
+ * (guest virtual = guest physical) with 4 KiB pages, except page 0 (a
+ * NULL dereference is a #PF) and the guard pages below each stack:
+ *
+ *	0x000000  not mapped
+ *	0x001000  GDT: VID_GUEST_SEL_* as above, then a 16-byte TSS
+ *	          descriptor per VP at VID_CGUEST_SEL_TSS(vp)
+ *	0x002000  IDT: 256 interrupt gates into the common dispatcher
+ *	          (#DF on IST1, a per-VP stack)
+ *	0x003000  TSS of VP n at VID_CGUEST_TSS_GPA(n)
+ *	0x004000  per-VP area of VP n at VID_CGUEST_VP_AREA_GPA(n): the VP's
+ *	          FS base; 0: its own address, 8: VP index, 0x28: the
+ *	          stack-protector canary (0)
+ *	0x010000  page-table pages (to 0x90000; vid_guest_map() adds more)
+ *	0x100000  stacks: VP n's from VID_CGUEST_STACK_TOP(n) down to its
+ *	          guard page (not mapped) at VID_CGUEST_STACK_GUARD(n)
+ *	0x200000  #DF stacks (4 KiB each, a guard page below each)
+ *	0x400000  the test binary: its PT_LOAD segments at their own
+ *	          addresses (a static non-PIE executable; below
+ *	          VID_CGUEST_DATA_GPA)
+ *	0x1000000 VID_CGUEST_DATA_GPA: free for the test, to the end of RAM
+ */
+#define VID_CGUEST_RAM_SIZE	0x4000000ULL
+#define VID_CGUEST_IDT_GPA	0x2000ULL
+#define VID_CGUEST_TSS_GPA(vp)	(0x3000ULL + (uint64_t)(vp) * 0x80)
+#define VID_CGUEST_VP_AREA_GPA(vp) (0x4000ULL + (uint64_t)(vp) * 0x200)
+#define VID_CGUEST_PT_GPA	0x10000ULL
+#define VID_CGUEST_PT_END	0x90000ULL
+#define VID_CGUEST_STACK_GUARD(vp) (0x100000ULL + (uint64_t)(vp) * 0x20000)
+#define VID_CGUEST_STACK_TOP(vp) (VID_CGUEST_STACK_GUARD(vp) + 0x20000)
+#define VID_CGUEST_IST_GUARD(vp) (0x200000ULL + (uint64_t)(vp) * 0x2000)
+#define VID_CGUEST_IST_TOP(vp)	(VID_CGUEST_IST_GUARD(vp) + 0x2000)
+#define VID_CGUEST_IMAGE_GPA	0x400000ULL
+#define VID_CGUEST_DATA_GPA	0x1000000ULL
+#define VID_CGUEST_SEL_TSS(vp)	(0x28 + 16 * (vp))
+
+/*
+ * What a C guest's exception handler gets: the interrupted GPRs, the
+ * vector, the error code (0 for vectors without one) and the frame the
+ * CPU pushed. A handler may change any of them (RIP to skip or redirect
+ * the faulting instruction); they are restored by IRETQ. The layout is
+ * the dispatcher's stack frame (lib_guest.c).
+ */
+struct vid_guest_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t vector;
+	uint64_t error_code;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+typedef void (*vid_guest_handler_t)(struct vid_guest_regs *regs);
 
 /**
  * struct vid_guest - a partition, its RAM and its VPs
@@ -101,9 +164,12 @@ enum vid_guest_mode {
  * @msg: their message pages.
  * @nr_vps: VPs created.
  * @mode: the mode they start in.
- * @ram: the guest's RAM (VID_GUEST_RAM_SIZE bytes at GPA 0).
+ * @ram: the guest's RAM (@ram_size bytes at GPA 0).
+ * @ram_size: VID_GUEST_RAM_SIZE, or VID_CGUEST_RAM_SIZE for a C guest.
  * @cr3: GPA of the top-level page table (0 without paging).
  * @pt_next: GPA of the next free page-table page.
+ * @pt_end: end of the page-table area.
+ * @guest_fn: a C guest's function (NULL for asm-text programs).
  */
 struct vid_guest {
 	int vid_fd;
@@ -113,8 +179,11 @@ struct vid_guest {
 	unsigned int nr_vps;
 	enum vid_guest_mode mode;
 	uint8_t *ram;
+	uint64_t ram_size;
 	uint64_t cr3;
 	uint64_t pt_next;
+	uint64_t pt_end;
+	void (*guest_fn)(unsigned int vp_index);
 };
 
 /**
@@ -122,11 +191,15 @@ struct vid_guest {
  * @cmd: UCALL_* (UCALL_NONE: the VP stopped for another reason).
  * @args: RDI, RSI, RDX, RBX at the OUT.
  * @msg: a copy of the VP's message (any message type).
+ * @text: C guests: a failed GUEST_ASSERT*() (file, expression, values)
+ *	or UCALL_UNHANDLED (the exception) spelled out for the test's log;
+ *	"" otherwise.
  */
 struct vid_ucall {
 	uint64_t cmd;
 	uint64_t args[4];
 	struct vid_message msg;
+	char text[192];
 };
 
 /*
@@ -179,6 +252,83 @@ static inline int vid_guest_run(struct vid_guest *g, struct vid_ucall *uc)
 
 /* Name of a UCALL_* command, for messages. */
 const char *vid_ucall_name(uint64_t cmd);
+
+/*
+ * C guests, KVM-selftest style: a partition with VID_CGUEST_RAM_SIZE of
+ * RAM and @nr_vps VPs, each starting in 64-bit long mode at
+ * @guest_fn(vp_index) on its own stack (VID_CGUEST_* above). The guest
+ * runs the test binary's own code: its PT_LOAD segments (read through
+ * /proc/self/exe, which must be a static non-PIE executable: -ENOEXEC
+ * otherwise) are copied into guest RAM at their own addresses, so
+ * @guest_fn, what it calls, string literals and globals are where the
+ * compiler put them.
+ *
+ * The guest has its own copy of .data and .bss: the host's values when
+ * vid_guest_create_c() copied them (writable segments come from the
+ * running process, so libc's IFUNC-resolved GOT entries are valid;
+ * read-only ones from the file). Later writes on either side stay on that
+ * side; vid_sync_global_to_guest()/_from_guest() copy one global across,
+ * VID_GUEST_GLOBAL() names the guest's copy.
+ *
+ * Start state: CPL 0, interrupts off (RFLAGS = 2), CR0 = PE|MP|ET|NE|WP|
+ * PG, CR4 = PAE|OSFXSR|OSXMMEXCPT (+ OSXSAVE with XCR0 = the host's x87/
+ * SSE/AVX bits when the host has XSAVE enabled), EFER = LME|LMA, CS =
+ * VID_GUEST_SEL_CODE64, the other segments flat data, FS base = the VP's
+ * area, TR = its TSS, IDTR = the IDT. Every vector enters one dispatcher
+ * (lib_guest.c) that saves the GPRs and the FXSAVE state and calls the
+ * handler from vid_guest_install_handler() or guest_install_handler()
+ * (lib_cguest.h); a fault inside GUEST_ASM_SAFE() returns to its caller
+ * instead; any other exception or interrupt is reported as
+ * UCALL_UNHANDLED and the VP halts (cli; hlt) - no triple fault. When
+ * @guest_fn returns, the VP makes a UCALL_DONE and halts.
+ *
+ * Guest code must be guest-safe: no system calls, so no stdio, malloc,
+ * errno or anything else of libc that may make one; no thread-local
+ * variables (FS is the VP's area, not the host thread's TLS). Pure libc
+ * functions the compiler may call on its own (memcpy, memset for large
+ * copies) run when the instruction set glibc picked for them is enabled
+ * in the guest (x87/SSE/AVX are; AVX-512 is not). The selftests are
+ * built with -mno-red-zone (the dispatcher runs on the interrupted stack)
+ * and work with or without -fstack-protector (canary at %fs:0x28).
+ *
+ * Returns 0 or -errno (-ENOENT: /dev/vid absent); on failure nothing is
+ * left behind.
+ */
+int vid_guest_create_c(struct vid_guest *g, unsigned int nr_vps,
+		       void (*guest_fn)(unsigned int vp_index));
+
+/*
+ * C guests: make @fn the guest's handler for @vector (NULL: none), in the
+ * guest's copy of the handler table (shared by its VPs). Returns 0, or
+ * -EINVAL for an asm-text guest or a vector above 255.
+ */
+int vid_guest_install_handler(struct vid_guest *g, unsigned int vector,
+			      vid_guest_handler_t fn);
+
+/*
+ * C guests: the host address of the guest's copy of the object at guest
+ * virtual @gva (a global of the test binary or any address in the RAM:
+ * guest virtual = guest physical). NULL outside the RAM, on page 0 or for
+ * an asm-text guest.
+ */
+void *vid_guest_addr(struct vid_guest *g, const void *gva);
+
+/* The guest's copy of global @var (an lvalue), and copies across. */
+#define VID_GUEST_GLOBAL(g, var)					\
+	(*(__typeof__(var) *)vid_guest_addr(g, &(var)))
+#define vid_sync_global_to_guest(g, var)				\
+	memcpy(vid_guest_addr(g, &(var)), &(var), sizeof(var))
+#define vid_sync_global_from_guest(g, var)				\
+	memcpy(&(var), vid_guest_addr(g, &(var)), sizeof(var))
+
+/*
+ * Finish the VID_MSG_X64_MSR_INTERCEPT in @uc (from VP @vp): an RDMSR
+ * reads @value (RAX and RDX), a WRMSR is accepted; RIP moves past the
+ * instruction. Returns 0, -EINVAL if @uc is not an MSR intercept, or
+ * -errno from the kernel.
+ */
+int vid_guest_complete_msr(struct vid_guest *g, unsigned int vp,
+			   const struct vid_ucall *uc, uint64_t value);
 
 /*
  * Guest-program asm text. Every macro works in 16-, 32- and 64-bit code
@@ -263,16 +413,31 @@ const char *vid_ucall_name(uint64_t cmd);
 		TH_LOG("vid_guest_create: %s", strerror(-__r));	\
 } while (0)
 
+/* Set up C guest @g with @nr VPs running @fn, or skip without /dev/vid. */
+#define VID_GUEST_CREATE_C_OR_SKIP(g, nr, fn) do {			\
+	int __r = vid_guest_create_c(g, nr, fn);			\
+	if (__r == -ENOENT)						\
+		SKIP(return, "%s absent: vid.ko not loaded",		\
+		     VID_DEVICE_PATH);					\
+	ASSERT_EQ(0, __r)						\
+		TH_LOG("vid_guest_create_c: %s", strerror(-__r));	\
+} while (0)
+
 /*
- * The VP stopped at a ucall @expected; a guest assertion or any other
- * message fails the test with what it was.
+ * The VP stopped at a ucall @expected; a guest assertion, an unhandled
+ * exception of a C guest (unless @expected is UCALL_UNHANDLED) or any
+ * other message fails the test with what it was.
  */
 #define ASSERT_UCALL(uc, expected) do {					\
 	const struct vid_ucall *__uc = (uc);				\
 	ASSERT_NE(UCALL_ASSERT, __uc->cmd)				\
-		TH_LOG("guest assertion failed at line %llu: value %#llx", \
+		TH_LOG("guest assertion failed at line %llu: value %#llx %s", \
 		       (unsigned long long)__uc->args[0],		\
-		       (unsigned long long)__uc->args[1]);		\
+		       (unsigned long long)__uc->args[1], __uc->text);	\
+	if ((uint64_t)(expected) != UCALL_UNHANDLED) {			\
+		ASSERT_NE(UCALL_UNHANDLED, __uc->cmd)			\
+			TH_LOG("guest: %s", __uc->text);		\
+	}								\
 	ASSERT_EQ((uint64_t)(expected), __uc->cmd)			\
 		TH_LOG("expected %s, got %s (message %#x at RIP %#llx)",\
 		       vid_ucall_name(expected), vid_ucall_name(__uc->cmd),\
@@ -294,9 +459,9 @@ const char *vid_ucall_name(uint64_t cmd);
 	ASSERT_EQ(0, __r)						\
 		TH_LOG("VID_VP_RUN: %s", strerror(-__r));		\
 	ASSERT_NE(UCALL_ASSERT, (uc)->cmd)				\
-		TH_LOG("guest assertion failed at line %llu: value %#llx", \
+		TH_LOG("guest assertion failed at line %llu: value %#llx %s", \
 		       (unsigned long long)(uc)->args[0],		\
-		       (unsigned long long)(uc)->args[1]);		\
+		       (unsigned long long)(uc)->args[1], (uc)->text);	\
 	ASSERT_EQ((uint32_t)(type), (uc)->msg.message_type)		\
 		TH_LOG("message %#x (%s) at RIP %#llx",			\
 		       (uc)->msg.message_type, vid_ucall_name((uc)->cmd),\

@@ -714,7 +714,8 @@ enum hv_msr_result hv_lapic_msr_write(struct hv_vp *vp, u32 msr, u64 value)
 	if (!x2apic_mode(a) || !hw_enabled(a))
 		return HV_MSR_GP;
 	if (msr == X2APIC_MSR_BASE + (APIC_ICR >> 4)) {
-		if (value & ~(GENMASK_ULL(63, 32) | 0xcfffU))
+		/* Vector, mode, level, trigger, shorthand, destination. */
+		if (value & ~(GENMASK_ULL(63, 32) | ICR_SHORTHAND | 0xcfffU))
 			return HV_MSR_GP;
 		*reg(a, APIC_ICR2) = value >> 32;
 		*reg(a, APIC_ICR) = (u32)value;

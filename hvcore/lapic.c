@@ -42,8 +42,7 @@
 #define LVT_PENDING		BIT(12)
 #define LVT_MASKED		BIT(16)
 #define LVT_TIMER_MODE		(3U << 17)
-#define LVT_TIMER_ONESHOT	(0U << 17)
-#define LVT_TIMER_PERIODIC	(1U << 17)
+#define LVT_TIMER_PERIODIC	BIT(17)
 #define LVT_TIMER_DEADLINE	(2U << 17)
 
 /* ICR bits. */
@@ -388,6 +387,7 @@ hv_status_t hv_call_assert_interrupt(u64 partition_id,
 	p = hv_partition_rcu(partition_id);
 	if (!p)
 		status = HV_STATUS_INVALID_PARTITION_ID;
+	/* Pairs with the release at initialize: the VP table is built. */
 	else if (smp_load_acquire(&p->state) != HV_PARTITION_STATE_INITIALIZED)
 		status = HV_STATUS_INVALID_PARTITION_STATE;
 	else

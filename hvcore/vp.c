@@ -113,6 +113,7 @@ hv_status_t hv_call_create_vp(u64 partition_id, u32 vp_index)
 		hv_pool_free(&p->pool, vp);
 		goto out;
 	}
+	/* Lockless readers (hv_vp_rcu()) see a fully built VP. */
 	smp_store_release(hv_vp_slot(p, vp_index), vp);
 out:
 	hv_partition_unlock_put(p);

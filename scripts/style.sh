@@ -48,7 +48,8 @@ gate "checkpatch --strict (tools, selftests)" "$log" $((1 - $?))
 for kver in $(scripts/kernels.sh list); do
 	src=build/sparse-$kver
 	rm -rf "$src" && mkdir -p "$src"
-	cp -a --parents Kbuild hvcore vid sched uapi "$src/"
+	cp -a --parents Kbuild $(ls -d hvcore vid sched synic vmbus uapi \
+		2>/dev/null) "$src/"
 	make -s -C "/usr/src/linux-headers-$kver" M="$ROOT/$src" C=2 W=1 \
 		modules >"$log" 2>&1
 	st=$?

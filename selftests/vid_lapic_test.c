@@ -41,9 +41,27 @@
 
 /* ----- guest side ----- */
 
-/* Interrupts taken, per VP (all VPs share the guest's globals). */
-static volatile uint64_t irq_counts[VID_GUEST_MAX_VPS][256];
+/*
+ * Interrupts taken, per VP (all VPs share the guest's globals); read
+ * and bumped with atomics, as handlers change them behind the code.
+ */
+static uint64_t irq_counts[VID_GUEST_MAX_VPS][256];
 #define irq_count	irq_counts[guest_vp_index()]
+#define COUNT(v)	__atomic_load_n(&irq_count[v], __ATOMIC_SEQ_CST)
+
+/* 32-bit MMIO accesses, as a kernel's readl()/writel(). */
+static inline uint32_t mmio_read32(uint64_t addr)
+{
+	uint32_t v;
+
+	__asm__ volatile("movl (%1), %0" : "=r"(v) : "r"(addr) : "memory");
+	return v;
+}
+
+static inline void mmio_write32(uint64_t addr, uint32_t v)
+{
+	__asm__ volatile("movl %0, (%1)" : : "r"(v), "r"(addr) : "memory");
+}
 
 static inline uint64_t x2apic_read(uint32_t reg)
 {
@@ -57,15 +75,15 @@ static inline void x2apic_write(uint32_t reg, uint64_t v)
 
 static void count_and_eoi(struct vid_guest_regs *regs)
 {
-	irq_count[regs->vector]++;
+	__atomic_fetch_add(&irq_count[regs->vector], 1, __ATOMIC_SEQ_CST);
 	x2apic_write(APIC_EOI, 0);
 }
 
 /* The same for xAPIC mode: EOI through the MMIO page. */
 static void count_and_eoi_mmio(struct vid_guest_regs *regs)
 {
-	irq_count[regs->vector]++;
-	*(volatile uint32_t *)(XAPIC_GPA + APIC_EOI) = 0;
+	__atomic_fetch_add(&irq_count[regs->vector], 1, __ATOMIC_SEQ_CST);
+	mmio_write32(XAPIC_GPA + APIC_EOI, 0);
 }
 
 static void x2apic_on(void)
@@ -78,7 +96,7 @@ static void x2apic_on(void)
 /* Wait (interrupts on, halted) until irq_count[v] reaches @n. */
 static void wait_count(uint8_t v, uint64_t n)
 {
-	while (irq_count[v] < n)
+	while (COUNT(v) < n)
 		sti_hlt();
 	cli();
 }
@@ -124,12 +142,12 @@ static void guest_self_ipi(unsigned int vp)
 	x2apic_on();
 
 	x2apic_write(APIC_SELF_IPI, TEST_VECTOR);
-	GUEST_ASSERT_EQ(0, irq_count[TEST_VECTOR]);	/* IF = 0 so far */
+	GUEST_ASSERT_EQ(0, COUNT(TEST_VECTOR));	/* IF = 0 so far */
 	GUEST_ASSERT(x2apic_read(APIC_IRR + 0x20) & 1);	/* 0x40: IRR2 bit 0 */
 	sti();
 	__asm__ volatile("nop" ::: "memory");
 	cli();
-	GUEST_ASSERT_EQ(1, irq_count[TEST_VECTOR]);
+	GUEST_ASSERT_EQ(1, COUNT(TEST_VECTOR));
 	GUEST_ASSERT_EQ(0, x2apic_read(APIC_ISR + 0x20));	/* EOI'd */
 
 	/* TPR class 5 holds vector 0x31 (class 3) back, not 0x40... */
@@ -138,15 +156,15 @@ static void guest_self_ipi(unsigned int vp)
 	sti();
 	__asm__ volatile("nop; nop" ::: "memory");
 	cli();
-	GUEST_ASSERT_EQ(0, irq_count[LOW_VECTOR]);
+	GUEST_ASSERT_EQ(0, COUNT(LOW_VECTOR));
 	/* ...until it drops: CR8 is the same register. */
 	__asm__ volatile("mov %0, %%cr8" : : "r"(0ULL) : "memory");
 	GUEST_ASSERT_EQ(0, x2apic_read(APIC_TASKPRI));
 	sti();
 	__asm__ volatile("nop; nop" ::: "memory");
 	cli();
-	GUEST_ASSERT_EQ(1, irq_count[LOW_VECTOR]);
-	GUEST_SYNC(irq_count[TEST_VECTOR], irq_count[LOW_VECTOR]);
+	GUEST_ASSERT_EQ(1, COUNT(LOW_VECTOR));
+	GUEST_SYNC(COUNT(TEST_VECTOR), COUNT(LOW_VECTOR));
 }
 
 static void guest_timer(unsigned int vp)
@@ -178,7 +196,7 @@ static void guest_timer(unsigned int vp)
 	wait_count(TIMER_VECTOR, 7);
 	GUEST_ASSERT(rdtsc() >= t0 + 100000);
 	GUEST_ASSERT_EQ(0, rdmsr(MSR_TSC_DEADLINE));
-	GUEST_SYNC(irq_count[TIMER_VECTOR]);
+	GUEST_SYNC(COUNT(TIMER_VECTOR));
 }
 
 /* HLT with interrupts on: the host wakes it with an interrupt. */
@@ -190,32 +208,31 @@ static void guest_wait_for_host(unsigned int vp)
 	GUEST_SYNC(0);			/* ready */
 	wait_count(TEST_VECTOR, 1);
 	GUEST_SYNC(1);
-	while (!irq_count[NMI_VECTOR])
+	while (!COUNT(NMI_VECTOR))
 		sti_hlt();
 	cli();
-	GUEST_SYNC(irq_count[TEST_VECTOR], irq_count[NMI_VECTOR]);
+	GUEST_SYNC(COUNT(TEST_VECTOR), COUNT(NMI_VECTOR));
 }
 
 /* xAPIC mode through the MMIO page (mapped at its GPA by the host). */
 static void guest_xapic_mmio(unsigned int vp)
 {
-	volatile uint32_t *apic = (volatile uint32_t *)XAPIC_GPA;
-
 	guest_install_handler(TEST_VECTOR, count_and_eoi_mmio);
-	GUEST_ASSERT_EQ(0, apic[APIC_ID / 4]);		/* VP 0: id 0 << 24 */
-	GUEST_ASSERT_EQ(0x14, apic[APIC_LVR / 4] & 0xff);
-	apic[APIC_SPIV / 4] = APIC_SPIV_APIC_ENABLED | 0xff;
-	apic[APIC_TASKPRI / 4] = 0x30;
-	GUEST_ASSERT_EQ(0x30, apic[APIC_TASKPRI / 4]);
-	apic[APIC_TASKPRI / 4] = 0;
+	/* VP 0: APIC id 0 in bits 31:24. */
+	GUEST_ASSERT_EQ(0, mmio_read32(XAPIC_GPA + APIC_ID));
+	GUEST_ASSERT_EQ(0x14, mmio_read32(XAPIC_GPA + APIC_LVR) & 0xff);
+	mmio_write32(XAPIC_GPA + APIC_SPIV, APIC_SPIV_APIC_ENABLED | 0xff);
+	mmio_write32(XAPIC_GPA + APIC_TASKPRI, 0x30);
+	GUEST_ASSERT_EQ(0x30, mmio_read32(XAPIC_GPA + APIC_TASKPRI));
+	mmio_write32(XAPIC_GPA + APIC_TASKPRI, 0);
 	/* A self IPI through ICR (shorthand self, fixed). */
-	apic[APIC_ICR / 4] = TEST_VECTOR | 0x40000;
+	mmio_write32(XAPIC_GPA + APIC_ICR, TEST_VECTOR | 0x40000);
 	wait_count(TEST_VECTOR, 1);
-	GUEST_SYNC(apic[APIC_ID / 4], irq_count[TEST_VECTOR]);
+	GUEST_SYNC(mmio_read32(XAPIC_GPA + APIC_ID), COUNT(TEST_VECTOR));
 }
 
 /* Two VPs: VP 1 waits; VP 0 sends it IPIs, VP 1 answers each. */
-static volatile uint64_t ipi_ready;
+static uint64_t ipi_ready;
 
 static void guest_ipi_pair(unsigned int vp)
 {
@@ -229,7 +246,7 @@ static void guest_ipi_pair(unsigned int vp)
 			wait_count(TEST_VECTOR, i);
 			x2apic_write(APIC_ICR, (0ULL << 32) | TEST_VECTOR);
 		}
-		GUEST_SYNC(irq_count[TEST_VECTOR]);
+		GUEST_SYNC(COUNT(TEST_VECTOR));
 		return;
 	}
 	while (!__atomic_load_n(&ipi_ready, __ATOMIC_ACQUIRE))
@@ -238,7 +255,7 @@ static void guest_ipi_pair(unsigned int vp)
 		x2apic_write(APIC_ICR, (1ULL << 32) | TEST_VECTOR);
 		wait_count(TEST_VECTOR, i);
 	}
-	GUEST_SYNC(irq_count[TEST_VECTOR]);
+	GUEST_SYNC(COUNT(TEST_VECTOR));
 }
 
 /*

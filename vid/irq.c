@@ -170,8 +170,8 @@ static void vid_irqfd_queue(struct file *file, wait_queue_head_t *wqh,
 	add_wait_queue_priority(wqh, &irqfd->wait);
 }
 
-static struct vid_irqfd_entry *vid_irqfd_find(struct vid_partition *vp,
-					struct eventfd_ctx *ctx)
+static struct vid_irqfd_entry *
+vid_irqfd_find(struct vid_partition *vp, struct eventfd_ctx *ctx)
 {
 	struct vid_irqfd_entry *irqfd;
 

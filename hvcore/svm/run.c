@@ -29,7 +29,6 @@ enum svm_exit_result {
 	SVM_TO_ROOT,		/* a message for the root is in msg */
 };
 
-
 /**
  * struct svm_cpu - per-CPU ASID allocator
  * @generation: bumped each time the ASID space wraps (all TLBs flushed).

@@ -3,6 +3,7 @@
  * The guest physical address map: root calls over the backend's SLAT.
  */
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 
 #include "arch.h"
 #include "hvcore.h"
@@ -48,12 +49,18 @@ hv_status_t hv_call_unmap_gpa_pages(u64 partition_id, u64 gpa_pfn, u32 count)
 	p = hv_partition_get_locked(partition_id);
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
-	if (p->running_vps) {
-		status = HV_STATUS_INVALID_VP_STATE;
-	} else {
-		hv_arch->slat_unmap(p, gpa_pfn, count);
-		p->slat_generation++;
-	}
+	hv_arch->slat_unmap(p, gpa_pfn, count);
+	WRITE_ONCE(p->slat_generation, p->slat_generation + 1);
+	/*
+	 * A dispatched VP may still have the old translation in its TLB,
+	 * and hypervisor code running for it may hold a pointer into the
+	 * page (hv_gpa_page()). Both happen only inside the dispatch loop,
+	 * which runs with preemption disabled: an RCU read-side section.
+	 * Once every CPU has left it, the page is unused, and a VP entering
+	 * the guest again flushes for the new SLAT generation.
+	 */
+	if (p->running_vps)
+		synchronize_rcu();
 	hv_partition_unlock_put(p);
 	return status;
 }

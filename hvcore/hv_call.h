@@ -124,8 +124,9 @@ hv_status_t hv_call_map_gpa_pages(u64 partition_id, u64 gpa_pfn,
 				  const u64 *pfns, u32 count, u32 flags);
 /*
  * Unmap @count guest frames; unmapped frames in the range are ignored.
- * HV_STATUS_INVALID_VP_STATE while a VP of the partition runs (its TLB
- * could still hold the translation): stop VPs before unmapping.
+ * Works while VPs run: it returns once no VP can reach the frames any
+ * more (their TLBs are flushed before they next enter the guest), so
+ * the caller may then release them. That wait is an RCU grace period.
  */
 hv_status_t hv_call_unmap_gpa_pages(u64 partition_id, u64 gpa_pfn,
 				    u32 count);

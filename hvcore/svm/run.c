@@ -53,6 +53,7 @@ static void svm_prepare_asid(struct hv_vp *vp, struct svm_vp *svm)
 	struct svm_cpu *sc = this_cpu_ptr(&svm_cpu);
 	int cpu = smp_processor_id();
 	struct vmcb_control_area *c = &svm->vmcb->control;
+	u64 generation;
 
 	if (svm->last_cpu != cpu || svm->asid_generation != sc->generation) {
 		if (sc->next_asid > svm_max_asid) {
@@ -64,8 +65,10 @@ static void svm_prepare_asid(struct hv_vp *vp, struct svm_vp *svm)
 		svm->asid_generation = sc->generation;
 		c->asid = sc->next_asid++;
 	}
-	if (svm->slat_generation != vp->partition->slat_generation) {
-		svm->slat_generation = vp->partition->slat_generation;
+	/* After hv_vp_notify()'s barrier: an unmap's bump is seen here. */
+	generation = READ_ONCE(vp->partition->slat_generation);
+	if (svm->slat_generation != generation) {
+		svm->slat_generation = generation;
 		if (c->tlb_ctl == TLB_CONTROL_DO_NOTHING)
 			c->tlb_ctl = TLB_CONTROL_FLUSH_ASID;
 	}

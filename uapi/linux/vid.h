@@ -194,6 +194,10 @@ struct vid_gpa_map {
  * @flags: must be 0.
  * @reserved: must be 0.
  *
+ * The VPs may be running: when the ioctl returns, no VP can reach the
+ * range any more (a later access is an unmapped-GPA intercept) and its
+ * memory is unpinned.
+ *
  * Errors: -ENOENT when no mapping starts at @gpa with that @size.
  */
 struct vid_gpa_unmap {

@@ -33,6 +33,7 @@ struct hv_message;
  * @crash_ctl: HV_X64_MSR_CRASH_CTL.
  */
 struct hv_partition_hv {
+	/* protects the fields below */
 	spinlock_t lock;
 	u64 privileges;
 	u64 guest_os_id;
@@ -48,8 +49,8 @@ enum hv_msr_result {
 	HV_MSR_DONE,		/* completed: step over RDMSR/WRMSR */
 	HV_MSR_GP,		/* inject #GP(0) */
 	HV_MSR_ROOT,		/* not the hypervisor's: intercept to the root */
-	HV_MSR_MESSAGE,		/* completed, and @msg holds a message for the
-				 * root (crash, reset): step over it and exit */
+	/* completed, and @msg holds a message for the root (crash, reset) */
+	HV_MSR_MESSAGE,
 };
 
 /*

@@ -166,8 +166,7 @@ hv_status_t hv_call_initialize_partition(u64 partition_id)
 	} else {
 		/* Pages taken before a dry pool stay for the retry. */
 		status = hv_partition_build_vp_table(p);
-		/* Lockless readers see the VP table before the state. */
-		if (!status)
+		if (!status)	/* lockless readers: the VP table first */
 			smp_store_release(&p->state,
 					  HV_PARTITION_STATE_INITIALIZED);
 	}

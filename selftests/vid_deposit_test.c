@@ -117,9 +117,9 @@ TEST_F(manual, vp_create_fails_dry_then_succeeds)
 				 (vp = vid_vp_create(self->part_fd, 0)));
 	/*
 	 * SLAT root, the VP, its backend state, its VMCB, its XSAVE area,
-	 * its vLAPIC.
+	 * its vLAPIC, its SynIC and synthetic timers.
 	 */
-	EXPECT_EQ(6, steps);
+	EXPECT_EQ(7, steps);
 	EXPECT_EQ(0, pool_available(_metadata, self->part_fd));
 	close(vp);
 }

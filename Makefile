@@ -46,9 +46,10 @@ build/bin/vidctl: tools/vidctl.c tools/libvid/libvid.c tools/libvid/libvid.h uap
 	@mkdir -p build/bin
 	$(CC) $(CFLAGS_USER) -o $@ tools/vidctl.c tools/libvid/libvid.c
 
-unit: build/unit/pool_test build/unit/decode_test
+unit: build/unit/pool_test build/unit/decode_test build/unit/hcall_input_test
 	build/unit/pool_test
 	ASAN_OPTIONS=detect_leaks=0 build/unit/decode_test
+	ASAN_OPTIONS=detect_leaks=0 build/unit/hcall_input_test
 
 build/unit/pool_test: selftests/unit/pool_test.c hvcore/pool.c hvcore/pool.h
 	@mkdir -p build/unit
@@ -64,6 +65,14 @@ build/unit/decode_test: selftests/unit/decode_test.c hvcore/decode.c hvcore/deco
 	$(CC) -O2 -g -Wall -Werror $(UNIT_SAN) -Iselftests/unit \
 		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
 		selftests/unit/decode_test.c hvcore/decode.c
+
+# Hypercall input decoding parses guest values: ASan and UBSan as well.
+build/unit/hcall_input_test: selftests/unit/hcall_input_test.c hvcore/hcall_input.c \
+		hvcore/hcall_input.h
+	@mkdir -p build/unit
+	$(CC) -O2 -g -Wall -Werror $(UNIT_SAN) -Iselftests/unit \
+		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
+		selftests/unit/hcall_input_test.c hvcore/hcall_input.c
 
 style:
 	scripts/style.sh

@@ -54,6 +54,16 @@ enum hv_partition_property {
 	HV_PARTITION_PROPERTY_VENDOR_ID_EDX,
 	/* Read-only: enum hv_partition_state. */
 	HV_PARTITION_PROPERTY_STATE,
+	/*
+	 * The guest's Hyper-V interface (hvcore/hyperv.c), before
+	 * initialize; bits vid does not implement are invalid. CPUID
+	 * 0x40000003 EAX | EBX << 32: privileges.
+	 */
+	HV_PARTITION_PROPERTY_HV_PRIVILEGES,
+	/* CPUID 0x40000003 EDX in the low 32 bits: features. */
+	HV_PARTITION_PROPERTY_HV_FEATURES,
+	/* CPUID 0x40000004 EAX in the low 32 bits: recommendations. */
+	HV_PARTITION_PROPERTY_HV_RECOMMENDATIONS,
 };
 
 enum hv_partition_state {

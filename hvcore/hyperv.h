@@ -9,8 +9,11 @@
 #ifndef VID_HV_HYPERV_H
 #define VID_HV_HYPERV_H
 
+#include <linux/atomic.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+
+#include "hv_call.h"
 
 struct hv_vp;
 struct hv_message;
@@ -20,28 +23,46 @@ struct hv_message;
 
 /**
  * struct hv_partition_hv - partition-wide Hyper-V state
- * @lock: protects the fields below against VPs writing them at once.
+ * @lock: protects the guest-written fields below (@guest_os_id to
+ *	@crash) against VPs writing them at once. A spinlock: VP context
+ *	runs with preemption off.
  * @privileges: CPUID 0x40000003 EAX (low) and EBX (high): what the
  *	partition may use. Set before initialize; defaults to everything
  *	implemented. An MSR or hypercall whose bit is clear faults (#GP) or
  *	returns HV_STATUS_ACCESS_DENIED.
+ * @features: CPUID 0x40000003 EDX (frequency MSRs, crash MSRs, ...);
+ *	like @privileges, the crash MSRs fault without their bit.
+ * @recommendations: CPUID 0x40000004 EAX; the PV IPI and TLB flush
+ *	hypercalls return HV_STATUS_ACCESS_DENIED unless the guest was
+ *	told to use them (as KVM enforces it).
+ * @tsc_scale: the TSC page scale for the host TSC (hv_tsc_scale()); 0
+ *	when the host TSC cannot serve as the reference clock, then the
+ *	reference counter follows ktime and the TSC page stays invalid.
+ * @time_ref_base: host TSC (or ktime in ns, @tsc_scale 0) at which the
+ *	reference counter was 0: the partition's creation.
+ * @time_ref_last: the largest reference count handed out, so that the
+ *	counter never goes back (host TSCs slightly out of step).
  * @guest_os_id: HV_X64_MSR_GUEST_OS_ID.
- * @hypercall: HV_X64_MSR_HYPERCALL (enable bit 0, GPA page in 63:12).
+ * @hypercall: HV_X64_MSR_HYPERCALL (enable bit 0, locked bit 1, GPA
+ *	page in 63:12).
  * @reference_tsc: HV_X64_MSR_REFERENCE_TSC (enable bit 0, page 63:12).
- * @time_ref_base: host ktime (ns) at which the reference counter is 0.
+ * @tsc_sequence: the TSC page's last sequence number.
  * @crash: HV_X64_MSR_CRASH_P0..P4.
- * @crash_ctl: HV_X64_MSR_CRASH_CTL.
  */
 struct hv_partition_hv {
-	/* protects the fields below */
+	/* protects the guest-written fields below */
 	spinlock_t lock;
 	u64 privileges;
+	u32 features;
+	u32 recommendations;
+	u64 tsc_scale;
+	u64 time_ref_base;
+	atomic64_t time_ref_last;
 	u64 guest_os_id;
 	u64 hypercall;
 	u64 reference_tsc;
-	u64 time_ref_base;
+	u32 tsc_sequence;
 	u64 crash[5];
-	u64 crash_ctl;
 };
 
 /* What an MSR access handler tells the backend. */
@@ -74,7 +95,25 @@ enum hv_msr_result hv_synthetic_msr_write(struct hv_vp *vp, u32 msr,
 					  u64 value, struct hv_message *msg);
 /* Partition defaults at create time (privileges, reference counter). */
 void hv_partition_hv_init(struct hv_partition_hv *hv);
-/* The reference counter (100 ns units since the partition was created). */
+/*
+ * The HV_PARTITION_PROPERTY_HV_* properties (privileges, features,
+ * recommendations), for partition.c, which holds the partition lock and
+ * allows a set only before initialize. A set with a bit vid does not
+ * implement fails with HV_STATUS_INVALID_PARAMETER.
+ */
+hv_status_t hv_partition_hv_get(struct hv_partition_hv *hv, u32 property,
+				u64 *value);
+hv_status_t hv_partition_hv_set(struct hv_partition_hv *hv, u32 property,
+				u64 value);
+/*
+ * May @vp use what the HV_MSR_* (CPUID 0x40000003 EAX) or HV_* << 32
+ * (EBX) bits @privileges stand for? For synic/ to gate its MSRs.
+ */
+bool hv_vp_privileged(struct hv_vp *vp, u64 privileges);
+/*
+ * The reference counter: 100 ns units since the partition was created,
+ * never going back. Any context.
+ */
 u64 hv_time_ref_count(struct hv_vp *vp);
 
 /*
@@ -100,6 +139,9 @@ struct hv_hypercall {
 	u64 result;
 	bool long_mode;
 };
+
+/* hyperv.c: guest OS id set and hypercall page enabled (VMMCALL works). */
+bool hv_hypercall_enabled(struct hv_vp *vp);
 
 /*
  * hypercall.c: run a guest hypercall (VMMCALL at CPL 0 with the

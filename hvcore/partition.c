@@ -209,6 +209,10 @@ static hv_status_t hv_partition_get_property(struct hv_partition *p,
 	case HV_PARTITION_PROPERTY_STATE:
 		*value = p->state;
 		break;
+	case HV_PARTITION_PROPERTY_HV_PRIVILEGES:
+	case HV_PARTITION_PROPERTY_HV_FEATURES:
+	case HV_PARTITION_PROPERTY_HV_RECOMMENDATIONS:
+		return hv_partition_hv_get(&p->hv, property, value);
 	default:
 		return HV_STATUS_INVALID_PARAMETER;
 	}
@@ -222,6 +226,9 @@ static hv_status_t hv_partition_set_property(struct hv_partition *p,
 	case HV_PARTITION_PROPERTY_MAX_VP_COUNT:
 	case HV_PARTITION_PROPERTY_VENDOR_ID_EBX_ECX:
 	case HV_PARTITION_PROPERTY_VENDOR_ID_EDX:
+	case HV_PARTITION_PROPERTY_HV_PRIVILEGES:
+	case HV_PARTITION_PROPERTY_HV_FEATURES:
+	case HV_PARTITION_PROPERTY_HV_RECOMMENDATIONS:
 		if (p->state != HV_PARTITION_STATE_CREATED)
 			return HV_STATUS_INVALID_PARTITION_STATE;
 		break;
@@ -246,6 +253,8 @@ static hv_status_t hv_partition_set_property(struct hv_partition *p,
 			return HV_STATUS_INVALID_PARAMETER;
 		p->vendor_id[2] = value;
 		break;
+	default:	/* the Hyper-V interface's */
+		return hv_partition_hv_set(&p->hv, property, value);
 	}
 	return HV_STATUS_SUCCESS;
 }

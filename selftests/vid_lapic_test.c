@@ -342,25 +342,30 @@ TEST(xapic_mmio)
 }
 
 /* The state ("S" sleeping, "R" running) of VP 0's backing thread. */
-static char vp_thread_state(int vid_partition_fd)
+static char vp_thread_state(int part_fd)
 {
-	char path[300], buf[512], *p;
+	char path[300], want[32], buf[512], *p;
+	uint64_t id = 0;
 	struct dirent *d;
 	char state = '?';
 	DIR *dir;
 	FILE *f;
 
-	(void)vid_partition_fd;
+	if (vid_prop_get_u64(part_fd, VID_PROP_PARTITION_ID, &id))
+		return '?';
+	snprintf(want, sizeof(want), "(vid-p%llu-vp0)",
+		 (unsigned long long)id);
 	dir = opendir("/proc");
 	if (!dir)
 		return '?';
-	while ((d = readdir(dir))) {
+	while (state == '?' && (d = readdir(dir))) {
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
 		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
-		if (fgets(buf, sizeof(buf), f) && strstr(buf, "(vid-p") &&
-		    strstr(buf, "-vp0)")) {
+		if (fgets(buf, sizeof(buf), f) && strstr(buf, want)) {
 			p = strrchr(buf, ')');
 			if (p && p[1] == ' ')
 				state = p[2];
@@ -368,6 +373,23 @@ static char vp_thread_state(int vid_partition_fd)
 		fclose(f);
 	}
 	closedir(dir);
+	return state;
+}
+
+/*
+ * Wait until VP 0's thread sleeps (the VP halted) or 2 s passed; the
+ * state it was last seen in.
+ */
+static char wait_vp_sleeping(int part_fd)
+{
+	char state = '?';
+	int i;
+
+	usleep(50000);
+	for (i = 0; i < 40 && state != 'S'; i++) {
+		usleep(50000);
+		state = vp_thread_state(part_fd);
+	}
 	return state;
 }
 
@@ -379,32 +401,29 @@ TEST(hlt_sleeps_until_the_host_interrupts)
 	struct vp_run t = {};
 	struct vid_guest g;
 	pthread_t th;
-	char state = '?';
-	int i;
 
 	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_wait_for_host);
 	ASSERT_RUN_UCALL(&g, 0, &t.uc, UCALL_SYNC);
 	t.g = &g;
 	ASSERT_EQ(0, pthread_create(&th, NULL, vp_run_fn, &t));
 	/* The halted VP's thread sleeps (no busy loop) until it is woken. */
-	for (i = 0; i < 100 && state != 'S'; i++) {
-		usleep(20000);
-		state = vp_thread_state(g.part_fd);
-	}
-	EXPECT_EQ('S', state);
+	EXPECT_EQ('S', wait_vp_sleeping(g.part_fd));
 	ASSERT_EQ(0, ioctl(g.part_fd, VID_PARTITION_ASSERT_INTERRUPT, &irq));
 	pthread_join(th, NULL);
 	ASSERT_EQ(0, t.r);
 	ASSERT_UCALL(&t.uc, UCALL_SYNC);
 	EXPECT_EQ(1, t.uc.args[0]);
 
-	/* An MSI for VP 0 with NMI delivery wakes it again. */
+	/*
+	 * An MSI for VP 0 with NMI delivery wakes it again, sent while it
+	 * sleeps after STI; HLT (an NMI must not wait behind that shadow).
+	 */
 	memset(&irq, 0, sizeof(irq));
 	irq.type = VID_INTERRUPT_MSI;
 	irq.msi_address = XAPIC_GPA;
 	irq.msi_data = 4 << 8;
 	ASSERT_EQ(0, pthread_create(&th, NULL, vp_run_fn, &t));
-	usleep(50000);
+	EXPECT_EQ('S', wait_vp_sleeping(g.part_fd));
 	ASSERT_EQ(0, ioctl(g.part_fd, VID_PARTITION_ASSERT_INTERRUPT, &irq));
 	pthread_join(th, NULL);
 	ASSERT_EQ(0, t.r);

@@ -27,6 +27,19 @@ static int vid_hv_set(u64 id, u32 property, u64 value)
 								  value));
 }
 
+/* The hypervisor property behind a VID_PROP_HV_* id. */
+static u32 vid_prop_hv(u32 prop)
+{
+	switch (prop) {
+	case VID_PROP_HV_PRIVILEGES:
+		return HV_PARTITION_PROPERTY_HV_PRIVILEGES;
+	case VID_PROP_HV_FEATURES:
+		return HV_PARTITION_PROPERTY_HV_FEATURES;
+	default:
+		return HV_PARTITION_PROPERTY_HV_RECOMMENDATIONS;
+	}
+}
+
 /* Fill @v with property @prop; returns its size or -errno. */
 static int vid_prop_read(struct vid_partition *vp, u32 prop,
 			 union vid_prop_value *v)
@@ -65,6 +78,11 @@ static int vid_prop_read(struct vid_partition *vp, u32 prop,
 	case VID_PROP_AUTO_DEPOSIT:
 		v->u64 = READ_ONCE(vp->auto_deposit);
 		return sizeof(u64);
+	case VID_PROP_HV_PRIVILEGES:
+	case VID_PROP_HV_FEATURES:
+	case VID_PROP_HV_RECOMMENDATIONS:
+		r = vid_hv_get(vp->id, vid_prop_hv(prop), &v->u64);
+		return r ?: sizeof(u64);
 	case VID_PROP_POOL_DEPOSITED:
 	case VID_PROP_POOL_AVAILABLE:
 		r = vid_status_to_errno(hv_call_get_memory_balance(vp->id,
@@ -115,6 +133,9 @@ static int vid_prop_set(struct vid_partition *vp, struct vid_property *p)
 		[VID_PROP_MAX_VP_COUNT] = sizeof(u64),
 		[VID_PROP_VENDOR_ID] = VID_VENDOR_ID_SIZE,
 		[VID_PROP_AUTO_DEPOSIT] = sizeof(u64),
+		[VID_PROP_HV_PRIVILEGES] = sizeof(u64),
+		[VID_PROP_HV_FEATURES] = sizeof(u64),
+		[VID_PROP_HV_RECOMMENDATIONS] = sizeof(u64),
 	};
 	union vid_prop_value v = {};
 	int r;
@@ -123,6 +144,9 @@ static int vid_prop_set(struct vid_partition *vp, struct vid_property *p)
 	case VID_PROP_MAX_VP_COUNT:
 	case VID_PROP_VENDOR_ID:
 	case VID_PROP_AUTO_DEPOSIT:
+	case VID_PROP_HV_PRIVILEGES:
+	case VID_PROP_HV_FEATURES:
+	case VID_PROP_HV_RECOMMENDATIONS:
 		if (p->size != sizes[p->id])
 			return -EINVAL;
 		break;
@@ -155,6 +179,11 @@ static int vid_prop_set(struct vid_partition *vp, struct vid_property *p)
 		r = v.u64 > 1 ? -EINVAL : 0;
 		if (!r)
 			WRITE_ONCE(vp->auto_deposit, v.u64);
+		break;
+	case VID_PROP_HV_PRIVILEGES:
+	case VID_PROP_HV_FEATURES:
+	case VID_PROP_HV_RECOMMENDATIONS:
+		r = vid_hv_set(vp->id, vid_prop_hv(p->id), v.u64);
 		break;
 	default:
 		r = vid_name_valid(v.name, p->size) ? 0 : -EINVAL;

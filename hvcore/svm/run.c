@@ -186,21 +186,29 @@ static void svm_inject_events(struct hv_vp *vp, struct svm_vp *svm)
 {
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	int vector;
+	bool nmi;
 
 	if (c->event_inj & SVM_EVTINJ_VALID)
 		return;
-	if (hv_lapic_nmi_pending(vp) && !svm->nmi_masked &&
-	    !(c->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
+	nmi = hv_lapic_nmi_pending(vp) && !svm->nmi_masked;
+	if (nmi && !(c->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
 		c->event_inj = NMI_VECTOR | SVM_EVTINJ_VALID |
 			       SVM_EVTINJ_TYPE_NMI;
 		hv_lapic_nmi_injected(vp);
 		svm->nmi_masked = true;
 		svm_set_intercept(svm, INTERCEPT_IRET);
+		nmi = false;
 	}
 	vector = hv_lapic_pending_vector(vp);
-	if (vector < 0)
+	/*
+	 * An NMI held back only by an interrupt shadow: the window exit
+	 * comes right after the shadow when IF is set (STI's shadow); a
+	 * MOV SS shadow with IF clear leaves it to the next exit.
+	 */
+	if (vector < 0 && !nmi)
 		return;
-	if (!(c->event_inj & SVM_EVTINJ_VALID) && svm_interruptible(svm)) {
+	if (vector >= 0 && !(c->event_inj & SVM_EVTINJ_VALID) &&
+	    svm_interruptible(svm)) {
 		c->event_inj = vector | SVM_EVTINJ_VALID |
 			       SVM_EVTINJ_TYPE_INTR;
 		hv_lapic_ack(vp, vector);
@@ -249,6 +257,11 @@ static void svm_skip_insn(struct svm_vp *svm, u8 len)
 		vmcb->save.rip = vmcb->control.next_rip;
 	else
 		vmcb->save.rip += len;
+	/*
+	 * The instruction completed: an interrupt shadow (STI; HLT) that
+	 * covered it is over, or an NMI would wait behind it for good.
+	 */
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }
 
 /* Queue an exception for the next entry; #GP carries error code 0. */

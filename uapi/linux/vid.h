@@ -84,6 +84,23 @@ struct vid_create_partition {
  *	-ENOMEM and the VMM deposits (VID_PARTITION_DEPOSIT) and retries it
  *	(pages the failed call already took stay in use and serve the retry;
  *	a failed map leaves nothing mapped or pinned).
+ * @VID_PROP_HV_PRIVILEGES: __u64, read/write until the partition is
+ *	initialized: the Hyper-V partition privileges the guest reads from
+ *	CPUID 0x40000003, EAX in bits 31:0 and EBX in 63:32 (TLFS
+ *	HV_PARTITION_PRIVILEGE_MASK). Default: everything vid implements
+ *	(the value read from a new partition); setting any other bit is
+ *	-EINVAL. A synthetic MSR whose privilege is clear raises #GP in the
+ *	guest, a hypercall whose privilege is clear (HvPostMessage,
+ *	HvSignalEvent) returns HV_STATUS_ACCESS_DENIED.
+ * @VID_PROP_HV_FEATURES: __u64, as VID_PROP_HV_PRIVILEGES for CPUID
+ *	0x40000003 EDX (bits 31:0; the rest 0): feature bits such as the
+ *	frequency and crash MSRs; the crash MSRs raise #GP without theirs.
+ * @VID_PROP_HV_RECOMMENDATIONS: __u64, as VID_PROP_HV_PRIVILEGES for
+ *	CPUID 0x40000004 EAX (bits 31:0): the enlightenments the guest is
+ *	told to use. The PV TLB flush hypercalls need "remote TLB flush",
+ *	the PV IPI hypercalls "cluster IPI", and their Ex forms "Ex
+ *	processor masks" too; without them they return
+ *	HV_STATUS_ACCESS_DENIED.
  */
 enum vid_prop {
 	VID_PROP_MAX_VP_COUNT		= 1,
@@ -94,9 +111,12 @@ enum vid_prop {
 	VID_PROP_POOL_DEPOSITED		= 6,
 	VID_PROP_POOL_AVAILABLE		= 7,
 	VID_PROP_AUTO_DEPOSIT		= 8,
+	VID_PROP_HV_PRIVILEGES		= 9,
+	VID_PROP_HV_FEATURES		= 10,
+	VID_PROP_HV_RECOMMENDATIONS	= 11,
 };
 
-#define VID_PROP_MAX			VID_PROP_AUTO_DEPOSIT
+#define VID_PROP_MAX			VID_PROP_HV_RECOMMENDATIONS
 #define VID_VENDOR_ID_SIZE		12
 #define VID_NAME_MAX			64
 
@@ -383,6 +403,14 @@ struct vid_vp_registers {
 #define VID_MSG_X64_IO_PORT_INTERCEPT	0x80010000
 #define VID_MSG_X64_MSR_INTERCEPT	0x80010001
 #define VID_MSG_X64_HALT		0x80010007
+/*
+ * vid's own types: the guest wrote HV_X64_MSR_CRASH_CTL with CrashNotify
+ * (struct vid_guest_crash), or HV_X64_MSR_RESET with bit 0 (struct
+ * vid_guest_reset). The VP's RIP is already past the WRMSR; VID_VP_RUN
+ * again continues the guest, or the VMM resets or stops the partition.
+ */
+#define VID_MSG_GUEST_CRASH		0x80010100
+#define VID_MSG_GUEST_RESET		0x80010101
 
 /* intercept_access_type */
 #define VID_INTERCEPT_READ		0
@@ -500,6 +528,31 @@ struct vid_unsupported_feature {
 };
 
 /**
+ * struct vid_guest_crash - VID_MSG_GUEST_CRASH payload
+ * @vp_index: the VP that wrote HV_X64_MSR_CRASH_CTL.
+ * @reserved: 0.
+ * @crash_control: the value it wrote (bit 63: CrashNotify).
+ * @parameters: HV_X64_MSR_CRASH_P0..P4 at that moment (a Linux guest
+ *	writes its panic's error code, its guest OS id, RIP, RAX, RSP).
+ */
+struct vid_guest_crash {
+	__u32 vp_index;
+	__u32 reserved;
+	__u64 crash_control;
+	__u64 parameters[5];
+};
+
+/**
+ * struct vid_guest_reset - VID_MSG_GUEST_RESET payload
+ * @vp_index: the VP that wrote HV_X64_MSR_RESET.
+ * @reserved: 0.
+ */
+struct vid_guest_reset {
+	__u32 vp_index;
+	__u32 reserved;
+};
+
+/**
  * struct vid_message - a TLFS HV_MESSAGE (256 bytes)
  * @message_type: VID_MSG_*.
  * @payload_size: bytes of @payload in use.
@@ -521,6 +574,8 @@ struct vid_message {
 		struct vid_memory_intercept memory;
 		struct vid_msr_intercept msr;
 		struct vid_unsupported_feature unsupported;
+		struct vid_guest_crash guest_crash;
+		struct vid_guest_reset guest_reset;
 	};
 };
 

@@ -270,6 +270,8 @@ int vid_guest_reset_vp(struct vid_guest *g, unsigned int vp)
 	return g->guest_fn ? vp_regs_set_c(g, vp) : vp_regs_set(g, vp);
 }
 
+int (*vid_guest_before_initialize)(int part_fd);
+
 /*
  * The first half of creating a guest: an initialized partition for
  * @nr_vps VPs and @ram_size bytes of zeroed RAM (not mapped yet).
@@ -288,6 +290,8 @@ static int guest_open(struct vid_guest *g, unsigned int nr_vps,
 		return r;
 	g->part_fd = r;
 	r = vid_prop_set_u64(g->part_fd, VID_PROP_MAX_VP_COUNT, nr_vps);
+	if (!r && vid_guest_before_initialize)
+		r = vid_guest_before_initialize(g->part_fd);
 	if (!r)
 		r = vid_partition_initialize(g->part_fd);
 	if (r)

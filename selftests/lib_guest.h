@@ -250,6 +250,14 @@ static inline int vid_guest_run(struct vid_guest *g, struct vid_ucall *uc)
 	return vid_guest_run_vp(g, 0, uc);
 }
 
+/*
+ * When set, vid_guest_create*() call it with the new partition just
+ * before VID_PARTITION_INITIALIZE, for properties fixed from then on (a
+ * test's Hyper-V privileges, say); a non-zero return (-errno) fails the
+ * creation. NULL by default.
+ */
+extern int (*vid_guest_before_initialize)(int part_fd);
+
 /* Name of a UCALL_* command, for messages. */
 const char *vid_ucall_name(uint64_t cmd);
 

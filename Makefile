@@ -74,6 +74,15 @@ build/unit/hcall_input_test: selftests/unit/hcall_input_test.c hvcore/hcall_inpu
 		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
 		selftests/unit/hcall_input_test.c hvcore/hcall_input.c
 
+# libFuzzer target for the same code (not part of check); run it with
+# build/fuzz/hcall_input_fuzz -max_total_time=60.
+build/fuzz/hcall_input_fuzz: selftests/fuzz/hcall_input_fuzz.c hvcore/hcall_input.c \
+		hvcore/hcall_input.h
+	@mkdir -p build/fuzz
+	clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Iselftests/unit -o $@ selftests/fuzz/hcall_input_fuzz.c \
+		hvcore/hcall_input.c
+
 style:
 	scripts/style.sh
 

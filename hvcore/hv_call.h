@@ -232,6 +232,130 @@ hv_status_t hv_call_assert_interrupt(u64 partition_id,
 				     const struct hv_interrupt *irq);
 
 /*
+ * Ports and connections (TLFS HvCreatePort 0x95, HvDeletePort,
+ * HvConnectPort 0x96, HvDisconnectPort as the root sees them). A port
+ * says where a guest's HvSignalEvent/HvPostMessage lands; a connection,
+ * the id the guest names, leads to a port of the same partition by its
+ * port id (looked up at each use: a connection whose port is deleted
+ * answers HV_STATUS_INVALID_PORT_ID until a port with that id exists
+ * again). Ids are the TLFS's 24-bit HV_PORT_ID / HV_CONNECTION_ID.
+ *
+ * A port targets either a VP's SynIC in the same partition (@sink NULL:
+ * messages into SINT @target_sint's slot of VP @target_vp, events as
+ * flag @base_flag + n of that SINT) or a root consumer (@sink). The
+ * tables come from the partition's pool; at most HV_PORTS_MAX ports and
+ * HV_CONNECTIONS_MAX connections, beyond which create and connect
+ * answer HV_STATUS_INSUFFICIENT_BUFFERS (HV_STATUS_INSUFFICIENT_MEMORY
+ * means the pool is dry: deposit and retry).
+ */
+#define HV_PORT_ID_MASK			0x00ffffffU
+#define HV_CONNECTION_ID_MASK		0x00ffffffU
+#define HV_PORTS_MAX			256
+#define HV_CONNECTIONS_MAX		256
+
+/* TLFS HV_PORT_TYPE (monitor ports are not implemented). */
+enum hv_port_type {
+	HV_PORT_TYPE_MESSAGE = 1,
+	HV_PORT_TYPE_EVENT = 2,
+};
+
+struct hv_port_sink;
+
+/**
+ * struct hv_port_sink_ops - a root consumer of a port
+ * @post_message: a message port's message (TLFS layout; header.port is
+ *	the port id). Return HV_STATUS_SUCCESS, or
+ *	HV_STATUS_INSUFFICIENT_BUFFERS when it cannot take it now; the
+ *	guest's HvPostMessage returns that status.
+ * @signal_event: an event port was signalled with relative flag @flag
+ *	(below the port's flag count).
+ * @release: the port is gone and no guest can be inside the two calls
+ *	above any more: the sink may be freed. Process context, no hvcore
+ *	lock held.
+ *
+ * Only the call of the port's type is made (the other may be NULL).
+ * @post_message and @signal_event run in VP context (the guest's VP
+ * thread, preemption off, IRQs on, under rcu_read_lock()): they must
+ * not sleep, and may run on several VPs at once.
+ */
+struct hv_port_sink_ops {
+	hv_status_t (*post_message)(struct hv_port_sink *sink,
+				    const struct hv_message *msg);
+	void (*signal_event)(struct hv_port_sink *sink, u16 flag);
+	void (*release)(struct hv_port_sink *sink);
+};
+
+/* Embedded in the root consumer's own object. */
+struct hv_port_sink {
+	const struct hv_port_sink_ops *ops;
+};
+
+/**
+ * struct hv_port_info - what HvCreatePort is told (TLFS HV_PORT_INFO)
+ * @type: enum hv_port_type.
+ * @sink: a root consumer, or NULL for a guest target.
+ * @target_vp: guest target: a VP index below the partition's VP count
+ *	(the VP need not exist yet); 0 with @sink.
+ * @target_sint: guest target: SINT 1..15 (SINT 0 is the hypervisor's);
+ *	0 with @sink.
+ * @base_flag: event ports with a guest target: first event flag; 0
+ *	otherwise.
+ * @flag_count: event ports: flags the guest may name (1..2048, and
+ *	@base_flag + @flag_count <= 2048); 0 for message ports.
+ */
+struct hv_port_info {
+	u32 type;
+	struct hv_port_sink *sink;
+	u32 target_vp;
+	u8 target_sint;
+	u16 base_flag;
+	u16 flag_count;
+};
+
+/*
+ * Create port @port_id in an initialized partition
+ * (HV_STATUS_INVALID_PARTITION_STATE before). HV_STATUS_INVALID_PARAMETER
+ * for a bad id or @info, HV_STATUS_INVALID_VP_INDEX for a target VP
+ * beyond the VP count, HV_STATUS_OBJECT_IN_USE if the id exists. On
+ * success the port owns @info->sink until its ->release().
+ */
+hv_status_t hv_call_create_port(u64 partition_id, u32 port_id,
+				const struct hv_port_info *info);
+/*
+ * Delete a port (HV_STATUS_INVALID_PORT_ID if there is none): returns
+ * once no guest can reach it, after its sink's ->release().
+ */
+hv_status_t hv_call_delete_port(u64 partition_id, u32 port_id);
+/*
+ * Connect @connection_id to existing port @port_id
+ * (HV_STATUS_INVALID_PORT_ID otherwise); HV_STATUS_OBJECT_IN_USE if the
+ * connection id exists.
+ */
+hv_status_t hv_call_connect_port(u64 partition_id, u32 connection_id,
+				 u32 port_id);
+/* Delete a connection (HV_STATUS_INVALID_CONNECTION_ID if none). */
+hv_status_t hv_call_disconnect_port(u64 partition_id, u32 connection_id);
+
+/*
+ * HvPostMessageDirect: @msg into SINT @sint (0..15) of VP @vp_index.
+ * HV_STATUS_INVALID_PARAMETER for a bad SINT, message type 0, a payload
+ * over 240 bytes or message flags set; HV_STATUS_INVALID_PARTITION_STATE
+ * before initialize; HV_STATUS_INVALID_VP_INDEX when the VP does not
+ * exist; HV_STATUS_INSUFFICIENT_BUFFERS while the slot
+ * holds an unacknowledged message (the guest's EOM frees it);
+ * HV_STATUS_INVALID_VP_STATE when the VP's SynIC, message page or SINT
+ * is not enabled.
+ */
+hv_status_t hv_call_post_message_direct(u64 partition_id, u32 vp_index,
+					u8 sint, const struct hv_message *msg);
+/*
+ * HvSignalEventDirect: set event flag @flag (0..2047) of SINT @sint of VP
+ * @vp_index, raising the SINT if the flag was clear. Statuses as above.
+ */
+hv_status_t hv_call_signal_event_direct(u64 partition_id, u32 vp_index,
+					u8 sint, u16 flag);
+
+/*
  * Diagnostics: time @iterations bare world switches (VMRUN, VMMCALL,
  * #VMEXIT, no handler) on one CPU; total nanoseconds in @ns.
  * HV_STATUS_INVALID_PARTITION_STATE when no partition exists (the

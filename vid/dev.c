@@ -24,6 +24,8 @@ static long vid_check_capability(unsigned long cap)
 		return VID_NAME_MAX;
 	case VID_CAP_INTERRUPTS:
 		return 1;
+	case VID_CAP_PORTS:
+		return VID_PORT_MAX;
 	default:
 		return 0;
 	}

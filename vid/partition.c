@@ -110,6 +110,17 @@ static long vid_partition_ioctl(struct file *file, unsigned int cmd,
 		return vid_assert_interrupt(vp, uarg);
 	case VID_PARTITION_IRQFD:
 		return vid_irqfd(vp, uarg);
+	case VID_PARTITION_CREATE_PORT:
+		return vid_port_create(vp, uarg);
+	case VID_PARTITION_DELETE_PORT:
+		return vid_port_delete(vp, uarg);
+	case VID_PARTITION_CONNECT_PORT:
+	case VID_PARTITION_DISCONNECT_PORT:
+		return vid_port_connect(vp, cmd, uarg);
+	case VID_PARTITION_POST_MESSAGE:
+		return vid_port_post_message(vp, uarg);
+	case VID_PARTITION_SIGNAL_EVENT:
+		return vid_port_signal_event(vp, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -29,7 +29,15 @@ int vid_status_to_errno(hv_status_t status)
 	case HV_STATUS_INSUFFICIENT_MEMORY:
 		return -ENOMEM;
 	case HV_STATUS_INVALID_PARTITION_ID:
+	case HV_STATUS_INVALID_PORT_ID:
+	case HV_STATUS_INVALID_CONNECTION_ID:
 		return -ENOENT;
+	/*
+	 * A SynIC message slot still holds a message (direct post): the
+	 * guest's EOM frees it. Table limits are -ENOSPC, in vid/port.c.
+	 */
+	case HV_STATUS_INSUFFICIENT_BUFFERS:
+		return -EAGAIN;
 	default:
 		pr_warn_ratelimited("vid: unexpected hypervisor status %#x\n",
 				    status);

@@ -63,6 +63,14 @@ void vid_irqfd_release(struct vid_partition *vp);
 int vid_irqfd_init(void);
 void vid_irqfd_exit(void);
 
+/* port.c: ports and connections, and their VMM-side consumers */
+int vid_port_create(struct vid_partition *part, void __user *uarg);
+int vid_port_delete(struct vid_partition *part, void __user *uarg);
+int vid_port_connect(struct vid_partition *part, unsigned int cmd,
+		     void __user *uarg);
+int vid_port_post_message(struct vid_partition *part, void __user *uarg);
+int vid_port_signal_event(struct vid_partition *part, void __user *uarg);
+
 /* vp.c */
 int vid_vp_create(struct file *partition_file, void __user *uarg);
 

@@ -35,6 +35,8 @@
  * @VID_CAP_INTERRUPTS: each VP has a virtual local APIC (xAPIC and
  *	x2APIC), HLT with interrupts enabled waits in the kernel, and
  *	VID_PARTITION_ASSERT_INTERRUPT / VID_PARTITION_IRQFD exist. Value 1.
+ * @VID_CAP_PORTS: ports and connections (VID_PARTITION_CREATE_PORT and
+ *	the calls after it); the value is VID_PORT_MAX.
  *
  * An unknown capability reads as 0, so a caller can probe for a feature
  * that a newer module adds.
@@ -45,6 +47,7 @@ enum vid_cap {
 	VID_CAP_DEPOSIT			= 3,
 	VID_CAP_MAX_NAME		= 4,
 	VID_CAP_INTERRUPTS		= 5,
+	VID_CAP_PORTS			= 6,
 };
 
 /**
@@ -655,6 +658,210 @@ struct vid_irqfd {
 	struct vid_interrupt interrupt;
 };
 
+/*
+ * Ports and connections (TLFS HvCreatePort / HvConnectPort): the way a
+ * guest's HvSignalEvent and HvPostMessage hypercalls reach the VMM or
+ * another SynIC, and the VMM's own posts and signals into a guest.
+ *
+ * A port says where signals or messages land: in the VMM
+ * (VID_PORT_TARGET_VMM: an event port signals an eventfd the VMM gives;
+ * a message port queues messages the VMM reads from a queue fd) or in a
+ * VP's SynIC of the same partition (VID_PORT_TARGET_GUEST: a message in
+ * a SINT's message slot, an event flag in its event flags page). A
+ * connection is the id a guest names in its hypercall; it leads to a
+ * port by the port's id, looked up at each hypercall, so deleting a
+ * port leaves its connections in place (the guest then gets
+ * HV_STATUS_INVALID_PORT_ID, until a port with that id exists again).
+ *
+ * What the guest's hypercalls return (TLFS statuses): unknown
+ * connection INVALID_CONNECTION_ID (0x12); its port deleted or of the
+ * other type INVALID_PORT_ID (0x11); message type 0 or with bit 31 set,
+ * payload over 240 bytes, flag number at or beyond the port's flag
+ * count INVALID_PARAMETER (5); a full VMM queue or a guest target slot
+ * still holding a message INSUFFICIENT_BUFFERS (0x13): the guest
+ * retries (a guest slot frees at its EOM).
+ *
+ * Ids are 24 bits (TLFS HV_PORT_ID / HV_CONNECTION_ID). A partition has
+ * at most VID_PORT_MAX ports and VID_CONNECTION_MAX connections
+ * (-ENOSPC beyond). The hypervisor's tables come from the partition's
+ * deposit pool (at most 8 pages); queues are charged to the VMM's
+ * memory cgroup. All of a partition's ports, connections and their
+ * eventfd references go when the partition does; a queue fd outlives it
+ * (it then reads what is left, then end of file).
+ */
+#define VID_PORT_ID_MAX			0x00ffffffU
+#define VID_PORT_MAX			256
+#define VID_CONNECTION_MAX		256
+/* Most messages one VMM queue holds. */
+#define VID_PORT_QUEUE_MAX		256
+/* Event flags per SINT (TLFS: 2048). */
+#define VID_EVENT_FLAG_COUNT		2048
+#define VID_SINT_COUNT			16
+/* Largest message payload (TLFS: 240 bytes). */
+#define VID_MESSAGE_PAYLOAD_MAX		240
+
+/* vid_port.type (TLFS HV_PORT_TYPE) */
+#define VID_PORT_TYPE_MESSAGE		1
+#define VID_PORT_TYPE_EVENT		2
+
+/* vid_port.target */
+#define VID_PORT_TARGET_VMM		1
+#define VID_PORT_TARGET_GUEST		2
+
+/* vid_port.flags */
+#define VID_PORT_QUEUE_NONBLOCK		0x1U	/* the queue fd is O_NONBLOCK */
+#define VID_PORT_FLAGS_VALID		VID_PORT_QUEUE_NONBLOCK
+
+/**
+ * struct vid_port - argument of VID_PARTITION_CREATE_PORT
+ * @port_id: 0..VID_PORT_ID_MAX, unused in the partition.
+ * @type: VID_PORT_TYPE_MESSAGE or VID_PORT_TYPE_EVENT.
+ * @target: VID_PORT_TARGET_VMM or VID_PORT_TARGET_GUEST.
+ * @flags: VID_PORT_QUEUE_NONBLOCK (message ports to the VMM only) or 0.
+ * @vp_index: GUEST: the VP whose SynIC receives, below
+ *	VID_PROP_MAX_VP_COUNT (it need not exist yet). VMM: 0.
+ * @sint: GUEST: the SINT, 1..15 (SINT 0 is the hypervisor's). VMM: 0.
+ * @reserved8: must be 0.
+ * @base_flag: GUEST event ports: the event flag the guest's relative
+ *	flag 0 sets. Otherwise 0.
+ * @flag_count: event ports: how many flags the guest may name, 1..2048
+ *	(GUEST: @base_flag + @flag_count <= 2048); the guest's flag n sets
+ *	flag @base_flag + n (GUEST) or signals @eventfd whatever n is (VMM).
+ *	Message ports: 0.
+ * @reserved16: must be 0.
+ * @eventfd: VMM event ports: an eventfd, signalled (count + 1) from the
+ *	guest's hypercall. Otherwise 0.
+ * @queue_length: VMM message ports: the queue's capacity in messages,
+ *	1..VID_PORT_QUEUE_MAX. Otherwise 0.
+ * @reserved32: must be 0.
+ * @reserved: must be 0.
+ *
+ * Returns 0, or for a VMM message port a new queue fd (O_RDONLY |
+ * O_CLOEXEC, plus O_NONBLOCK with VID_PORT_QUEUE_NONBLOCK). read() on it
+ * returns whole 256-byte struct vid_message records, oldest first, as
+ * many as fit in the buffer (-EINVAL if it holds none): message_type,
+ * payload_size and payload as the guest posted them, message_flags 0,
+ * the port id in the low 32 bits of @sender. An empty queue blocks (or
+ * -EAGAIN when non-blocking); after the port is deleted read() returns
+ * what is left, then 0. poll() gives EPOLLIN while messages wait and
+ * EPOLLHUP once the port is gone. A full queue answers the guest's
+ * HvPostMessage with INSUFFICIENT_BUFFERS.
+ *
+ * Errors: -EINVAL for an unknown type, target or flag, a non-zero
+ * reserved field or field the type and target do not use, an id, SINT,
+ * VP index, flag range or queue length out of range, an @eventfd that
+ * is not an eventfd; -EBADF for an @eventfd that is not an open fd;
+ * -EEXIST when @port_id exists; -ENOSPC with VID_PORT_MAX ports;
+ * -EBUSY before VID_PARTITION_INITIALIZE; -ENOMEM.
+ */
+struct vid_port {
+	__u32 port_id;
+	__u32 type;
+	__u32 target;
+	__u32 flags;
+	__u32 vp_index;
+	__u8 sint;
+	__u8 reserved8;
+	__u16 base_flag;
+	__u16 flag_count;
+	__u16 reserved16;
+	__s32 eventfd;
+	__u32 queue_length;
+	__u32 reserved32;
+	__u64 reserved[2];
+};
+
+/**
+ * struct vid_port_delete - argument of VID_PARTITION_DELETE_PORT
+ * @port_id: the port.
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ *
+ * When the call returns no guest can reach the port any more and its
+ * eventfd reference is dropped. Errors: -ENOENT for no such port,
+ * -EINVAL for flags, reserved fields or an id beyond VID_PORT_ID_MAX.
+ */
+struct vid_port_delete {
+	__u32 port_id;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/**
+ * struct vid_connection - argument of VID_PARTITION_CONNECT_PORT and
+ *	VID_PARTITION_DISCONNECT_PORT
+ * @connection_id: 0..VID_PORT_ID_MAX: what the guest names.
+ * @port_id: CONNECT: an existing port. DISCONNECT: must be 0.
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ *
+ * Errors: -ENOENT for no such port (CONNECT) or connection
+ * (DISCONNECT); -EEXIST when the connection id exists (CONNECT);
+ * -ENOSPC with VID_CONNECTION_MAX connections; -EINVAL for flags,
+ * reserved fields or ids out of range; -EBUSY before
+ * VID_PARTITION_INITIALIZE.
+ */
+struct vid_connection {
+	__u32 connection_id;
+	__u32 port_id;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
+ * struct vid_post_message - argument of VID_PARTITION_POST_MESSAGE
+ *	(HvPostMessageDirect)
+ * @vp_index: the receiving VP.
+ * @sint: its SINT, 0..15.
+ * @reserved8: must be 0.
+ * @reserved16: must be 0.
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ * @message: the message, written to the SINT's message slot as given:
+ *	a message_type other than 0 (any, the hypervisor's included),
+ *	payload_size 0..240, message_flags and reserved 0; @sender is
+ *	free. Payload bytes beyond payload_size are delivered as 0.
+ *
+ * Errors: -EAGAIN while the slot holds a message the guest has not
+ * acknowledged (its EOM frees it; the slot's message-pending flag is
+ * set meanwhile); -EBUSY when the VP's SynIC, message page or SINT is
+ * not enabled (or the partition is not initialized); -EINVAL for a VP
+ * that does not exist, a bad SINT, message header, flags or reserved
+ * field.
+ */
+struct vid_post_message {
+	__u32 vp_index;
+	__u8 sint;
+	__u8 reserved8;
+	__u16 reserved16;
+	__u32 flags;
+	__u32 reserved;
+	struct vid_message message;
+};
+
+/**
+ * struct vid_signal_event - argument of VID_PARTITION_SIGNAL_EVENT
+ *	(HvSignalEventDirect)
+ * @vp_index: the receiving VP.
+ * @sint: its SINT, 0..15.
+ * @reserved8: must be 0.
+ * @flag: the event flag, 0..2047, set in the SINT's event flags; the
+ *	SINT is raised if it was clear.
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ *
+ * Errors as for VID_PARTITION_POST_MESSAGE (no -EAGAIN: a flag that is
+ * already set stays set).
+ */
+struct vid_signal_event {
+	__u32 vp_index;
+	__u8 sint;
+	__u8 reserved8;
+	__u16 flag;
+	__u32 flags;
+	__u32 reserved;
+};
+
 /* ioctls on /dev/vid */
 #define VID_GET_API_VERSION	_IO(VIDIO, 0x00)
 #define VID_CHECK_CAPABILITY	_IO(VIDIO, 0x01)
@@ -677,7 +884,13 @@ struct vid_irqfd {
 /* Deliver one interrupt (HvAssertVirtualInterrupt). */
 #define VID_PARTITION_ASSERT_INTERRUPT	_IOW(VIDIO, 0x18, struct vid_interrupt)
 #define VID_PARTITION_IRQFD		_IOW(VIDIO, 0x19, struct vid_irqfd)
-/* 0x1a..0x1f: ports and connections. */
+/* Ports and connections (struct vid_port and below). */
+#define VID_PARTITION_CREATE_PORT	_IOW(VIDIO, 0x1a, struct vid_port)
+#define VID_PARTITION_DELETE_PORT	_IOW(VIDIO, 0x1b, struct vid_port_delete)
+#define VID_PARTITION_CONNECT_PORT	_IOW(VIDIO, 0x1c, struct vid_connection)
+#define VID_PARTITION_DISCONNECT_PORT	_IOW(VIDIO, 0x1d, struct vid_connection)
+#define VID_PARTITION_POST_MESSAGE	_IOW(VIDIO, 0x1e, struct vid_post_message)
+#define VID_PARTITION_SIGNAL_EVENT	_IOW(VIDIO, 0x1f, struct vid_signal_event)
 
 /* ioctls on a VP fd */
 #define VID_VP_GET_REGISTERS		_IOW(VIDIO, 0x20, struct vid_vp_registers)

@@ -8,14 +8,15 @@
  * mode; one-shot and periodic timers, periods that do not drift and
  * missed periods that are skipped instead of piling up; lazy and
  * auto-enable; masked and polling SINTs; timer messages that wait for
- * the SynIC to be enabled; the shortest period.
+ * the SynIC to be enabled; the shortest period; and the privileges
+ * (CPUID 0x40000003) without which the MSRs fault.
  *
  * Time: the guest reads the reference counter through a timer message
  * (a one-shot timer whose count lies in the past expires at once and
- * says when it was delivered), so these tests do not depend on the
- * TIME_REF_COUNT MSR. Expiration times are checked exactly (they are
- * computed, not measured); delivery times only for order, never
- * against wall-clock bounds that TCG could miss.
+ * says when it was delivered), checked once against the TIME_REF_COUNT
+ * MSR. Expiration times are checked exactly (they are computed, not
+ * measured); delivery times only for order, never against wall-clock
+ * bounds that TCG could miss.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "lib_cguest.h"
 
 /* Synthetic MSRs. */
+#define HV_MSR_TIME_REF_COUNT	0x40000020
 #define HV_MSR_SCONTROL		0x40000080
 #define HV_MSR_SVERSION		0x40000081
 #define HV_MSR_SIEFP		0x40000082
@@ -43,6 +45,11 @@
 #define STIMER_VECTOR(v)	((uint64_t)(v) << 4)
 #define STIMER_DIRECT		0x1000ULL
 #define STIMER_SINT(s)		((uint64_t)(s) << 16)
+
+/* CPUID 0x40000003: privileges (EAX | EBX << 32) and features (EDX). */
+#define PRIV_SYNIC		0x4ULL		/* AccessSynicRegs */
+#define PRIV_SYNTIMER		0x8ULL		/* AccessSyntheticTimerRegs */
+#define FEAT_STIMER_DIRECT	0x80000ULL	/* direct-mode timers */
 
 #define HVMSG_TIMER_EXPIRED	0x80000010
 #define MSG_PENDING		1
@@ -343,7 +350,7 @@ static void guest_msrs(unsigned int vp)
 static void guest_oneshot(unsigned int vp)
 {
 	struct synic_msg *m = slot(SINT_POLL);
-	uint64_t t0, due, cfg;
+	uint64_t t0, t1, t2, due, cfg;
 
 	synic_on();
 	/* A count in the past expires at once, during the COUNT write. */
@@ -375,6 +382,11 @@ static void guest_oneshot(unsigned int vp)
 	/* Never before it is due. */
 	GUEST_ASSERT(rx_log[0].delivery >= due);
 	GUEST_ASSERT(ref_now() >= rx_log[0].delivery);
+	/* The timers' clock is the reference counter. */
+	t0 = ref_now();
+	t1 = rdmsr(HV_MSR_TIME_REF_COUNT);
+	t2 = ref_now();
+	GUEST_ASSERT(t0 <= t1 && t1 <= t2);
 	GUEST_ASSERT_EQ(cfg & ~STIMER_ENABLE, rdmsr(HV_MSR_STIMER_CONFIG(1)));
 	GUEST_ASSERT_EQ(due, rdmsr(HV_MSR_STIMER_COUNT(1)));
 
@@ -675,7 +687,78 @@ static void guest_min_period(unsigned int vp)
 	GUEST_SYNC(rx_count);
 }
 
+/* Bit i: access i below raised #GP. */
+static void guest_gates(unsigned int vp)
+{
+	uint64_t gp = 0, v;
+
+	gp |= (rdmsr_safe(HV_MSR_SCONTROL, &v) == GP_VECTOR) << 0;
+	gp |= (wrmsr_safe(HV_MSR_SCONTROL, 1) == GP_VECTOR) << 1;
+	gp |= (rdmsr_safe(HV_MSR_SINT(3), &v) == GP_VECTOR) << 2;
+	gp |= (wrmsr_safe(HV_MSR_EOM, 0) == GP_VECTOR) << 3;
+	gp |= (rdmsr_safe(HV_MSR_STIMER_CONFIG(0), &v) == GP_VECTOR) << 4;
+	gp |= (wrmsr_safe(HV_MSR_STIMER_COUNT(3), 0) == GP_VECTOR) << 5;
+	gp |= (wrmsr_safe(HV_MSR_STIMER_CONFIG(1), STIMER_DIRECT |
+			  STIMER_VECTOR(VEC_DIRECT)) == GP_VECTOR) << 6;
+	GUEST_SYNC(gp);
+}
+
 /* ----- host side ----- */
+
+/* The Hyper-V properties the next guest is created with. */
+static uint64_t cfg_priv, cfg_feat;
+
+static int set_hv_props(int part_fd)
+{
+	int r = vid_prop_set_u64(part_fd, VID_PROP_HV_PRIVILEGES, cfg_priv);
+
+	return r ? r : vid_prop_set_u64(part_fd, VID_PROP_HV_FEATURES,
+					 cfg_feat);
+}
+
+/*
+ * Each MSR faults until its privilege is granted (KVM's hyperv_features
+ * in small): SynIC MSRs need AccessSynicRegs, timer MSRs
+ * AccessSyntheticTimerRegs, direct mode its feature bit.
+ */
+FIXTURE(gate) {
+	struct vid_guest g;
+};
+
+FIXTURE_VARIANT(gate) {
+	uint64_t priv;
+	uint64_t feat;
+	uint64_t gp;	/* expected #GP bits (guest_gates()) */
+};
+
+FIXTURE_VARIANT_ADD(gate, none) { .gp = 0x7f };
+FIXTURE_VARIANT_ADD(gate, synic) { .priv = PRIV_SYNIC, .gp = 0x70 };
+FIXTURE_VARIANT_ADD(gate, timers) { .priv = PRIV_SYNTIMER, .gp = 0x4f };
+FIXTURE_VARIANT_ADD(gate, no_direct_mode) {
+	.priv = PRIV_SYNIC | PRIV_SYNTIMER, .gp = 0x40 };
+FIXTURE_VARIANT_ADD(gate, all) {
+	.priv = PRIV_SYNIC | PRIV_SYNTIMER, .feat = FEAT_STIMER_DIRECT };
+
+FIXTURE_SETUP(gate)
+{
+}
+
+FIXTURE_TEARDOWN(gate)
+{
+}
+
+TEST_F(gate, msrs_fault_until_granted)
+{
+	struct vid_ucall uc;
+
+	cfg_priv = variant->priv;
+	cfg_feat = variant->feat;
+	vid_guest_before_initialize = set_hv_props;
+	VID_GUEST_CREATE_C_OR_SKIP(&self->g, 1, guest_gates);
+	ASSERT_RUN_UCALL(&self->g, 0, &uc, UCALL_SYNC);
+	EXPECT_EQ(variant->gp, uc.args[0]);
+	vid_guest_destroy(&self->g);
+}
 
 TEST(msrs_and_reserved_bits)
 {

@@ -23,6 +23,11 @@
  * timer is not re-armed; hv_stimer_retry() delivers it after the guest's
  * EOM or SynIC register writes.
  *
+ * The MSRs need the privilege AccessSyntheticTimerRegs
+ * (HV_MSR_SYNTIMER_AVAILABLE), direct mode the feature
+ * HV_STIMER_DIRECT_MODE_AVAILABLE (CPUID 0x40000003 EDX): #GP without.
+ * Reserved CONFIG bits are #GP too.
+ *
  * Contexts: the hrtimer callback (hardirq) only marks the timer and
  * raises HV_REQ_STIMER; everything else runs on the VP's own thread
  * (MSR writes, hv_vp_prepare_entry()) or with the VP stopped.
@@ -49,11 +54,6 @@
 
 /* The shortest period: 100 us (as the vLAPIC timer), in 100 ns units. */
 #define HV_STIMER_MIN_PERIOD	1000ULL
-
-static bool hv_stimer_allowed(struct hv_vp *vp)
-{
-	return vp->partition->hv.privileges & HV_MSR_SYNTIMER_AVAILABLE;
-}
 
 /* Have hv_stimer_process() look at @t (any context). */
 static void stimer_mark(struct hv_stimer *t)
@@ -201,7 +201,7 @@ enum hv_msr_result hv_stimer_msr_read(struct hv_vp *vp, u32 msr, u64 *value)
 {
 	struct hv_stimer *t = stimer_of(vp, msr);
 
-	if (!hv_stimer_allowed(vp))
+	if (!hv_vp_privileged(vp, HV_MSR_SYNTIMER_AVAILABLE))
 		return HV_MSR_GP;
 	*value = stimer_is_config(msr) ? t->config : t->count;
 	return HV_MSR_DONE;
@@ -211,10 +211,15 @@ enum hv_msr_result hv_stimer_msr_write(struct hv_vp *vp, u32 msr, u64 value)
 {
 	struct hv_stimer *t = stimer_of(vp, msr);
 
-	if (!hv_stimer_allowed(vp))
+	if (!hv_vp_privileged(vp, HV_MSR_SYNTIMER_AVAILABLE))
 		return HV_MSR_GP;
 	if (stimer_is_config(msr)) {
 		if (value & ~STIMER_CONFIG_VALID)
+			return HV_MSR_GP;
+		/* Direct mode only when CPUID 0x40000003 EDX offers it. */
+		if ((value & STIMER_DIRECT_MODE) &&
+		    !(vp->partition->hv.features &
+		      HV_STIMER_DIRECT_MODE_AVAILABLE))
 			return HV_MSR_GP;
 		stimer_stop(t);
 		t->config = value;

@@ -13,6 +13,9 @@
  * and it is looked up again at every delivery, so a page the root
  * unmapped later only stops delivery.
  *
+ * The MSRs exist only with the partition privilege AccessSynicRegs
+ * (HV_MSR_SYNIC_AVAILABLE in CPUID 0x40000003 EAX): #GP otherwise.
+ *
  * Reset state (VP creation and INIT): SCONTROL enabled (as openvmm;
  * guests enable it themselves anyway), both pages disabled, every SINT
  * masked with vector 0.
@@ -63,11 +66,6 @@
 #define HV_MSG_FLAGS_OFF	offsetof(struct hv_message_header, message_flags)
 #define HV_MSG_HEADER_SIZE	sizeof(struct hv_message_header)
 #define HV_MSG_PENDING		BIT(0)
-
-static bool hv_synic_allowed(struct hv_vp *vp)
-{
-	return vp->partition->hv.privileges & HV_MSR_SYNIC_AVAILABLE;
-}
 
 /* The vector a SINT value interrupts with, or -1 (masked, polling). */
 static int hv_sint_vector(u64 sint)
@@ -294,7 +292,7 @@ enum hv_msr_result hv_synic_msr_read(struct hv_vp *vp, u32 msr, u64 *value)
 
 	if (msr >= HV_STIMER_MSR_FIRST && msr <= HV_STIMER_MSR_LAST)
 		return hv_stimer_msr_read(vp, msr, value);
-	if (!hv_synic_allowed(vp))
+	if (!hv_vp_privileged(vp, HV_MSR_SYNIC_AVAILABLE))
 		return HV_MSR_GP;
 	switch (msr) {
 	case HV_SYNIC_MSR_SCONTROL:
@@ -329,7 +327,7 @@ enum hv_msr_result hv_synic_msr_write(struct hv_vp *vp, u32 msr, u64 value)
 
 	if (msr >= HV_STIMER_MSR_FIRST && msr <= HV_STIMER_MSR_LAST)
 		return hv_stimer_msr_write(vp, msr, value);
-	if (!hv_synic_allowed(vp))
+	if (!hv_vp_privileged(vp, HV_MSR_SYNIC_AVAILABLE))
 		return HV_MSR_GP;
 	switch (msr) {
 	case HV_SYNIC_MSR_SCONTROL:

@@ -355,6 +355,38 @@ hv_status_t hv_call_post_message_direct(u64 partition_id, u32 vp_index,
 hv_status_t hv_call_signal_event_direct(u64 partition_id, u32 vp_index,
 					u8 sint, u16 flag);
 
+struct hv_sint_notifier;
+
+/**
+ * struct hv_sint_notifier_ops - when to retry a refused direct post
+ * @ready: SINT @sint of VP @vp_index refused a sender (its slot was busy,
+ *	or the SynIC could not take messages) and may take one now: the
+ *	guest wrote EOM, or SCONTROL, SIMP or a SINT. VP context of that VP
+ *	(preemption off, under rcu_read_lock()): must not sleep. May be
+ *	spurious (refusals of other senders count too).
+ * @release: the notifier will not be called any more and may be freed.
+ *	Process context, no hvcore lock held.
+ */
+struct hv_sint_notifier_ops {
+	void (*ready)(struct hv_sint_notifier *n, u32 vp_index, u8 sint);
+	void (*release)(struct hv_sint_notifier *n);
+};
+
+/* Embedded in the root consumer's own object. */
+struct hv_sint_notifier {
+	const struct hv_sint_notifier_ops *ops;
+};
+
+/*
+ * Give an initialized partition its notifier @n (NULL: none), replacing
+ * any; the replaced one's ->release() runs before the call returns, once
+ * no VP can be inside its ->ready(). The partition owns @n until then
+ * (or until teardown). The tables it lives in come from the pool
+ * (HV_STATUS_INSUFFICIENT_MEMORY).
+ */
+hv_status_t hv_call_set_sint_notifier(u64 partition_id,
+				      struct hv_sint_notifier *n);
+
 /*
  * Diagnostics: time @iterations bare world switches (VMRUN, VMMCALL,
  * #VMEXIT, no handler) on one CPU; total nanoseconds in @ns.

@@ -18,7 +18,8 @@
  * deleted ports, wrong port types and bad parameters give the TLFS
  * statuses; two VPs signal at once while the VMM changes the tables; a
  * blocked reader wakes. With the SynIC: ports into the guest's own SynIC
- * (message slot, event flags) and the VMM's direct post and signal.
+ * (message slot, event flags) and the VMM's direct post and signal, and
+ * the VMM's eventfd told when a slot that refused it is free again.
  * These need the hypercall interface (GUEST_OS_ID, the hypercall page)
  * and the SynIC; a test whose guest finds them missing skips, saying
  * which.
@@ -108,6 +109,13 @@ static int ioctl_disconnect(int fd, uint32_t conn)
 	struct vid_connection c = { .connection_id = conn };
 
 	return ioctl(fd, VID_PARTITION_DISCONNECT_PORT, &c);
+}
+
+static int ioctl_sint_notify(int fd, int efd, uint32_t flags)
+{
+	struct vid_sint_notify n = { .eventfd = efd, .flags = flags };
+
+	return ioctl(fd, VID_PARTITION_SINT_NOTIFY, &n);
 }
 
 static struct vid_port guest_event_port(uint32_t id, uint32_t vp,
@@ -560,6 +568,7 @@ TEST(before_initialize_ebusy)
 	m.message.message_type = 1;
 	ASSERT_ERRNO(EBUSY, ioctl(part_fd, VID_PARTITION_POST_MESSAGE, &m));
 	ASSERT_ERRNO(EBUSY, ioctl(part_fd, VID_PARTITION_SIGNAL_EVENT, &s));
+	ASSERT_ERRNO(EBUSY, ioctl_sint_notify(part_fd, efd, 0));
 	close(part_fd);
 	close(efd);
 	ASSERT_STATS_READ(&now);
@@ -806,6 +815,41 @@ TEST_F(port, signal_event_errors)
 	ASSERT_ERRNO(EBUSY, ioctl(self->part_fd, VID_PARTITION_SIGNAL_EVENT,
 				  &s));
 	close(vp_fd);
+}
+
+/* VID_PARTITION_SINT_NOTIFY: set, replace, clear, and every error. */
+TEST_F(port, sint_notify)
+{
+	struct vid_sint_notify n = { .eventfd = self->efd };
+	int efd2 = eventfd(0, EFD_CLOEXEC), fds[2];
+
+	ASSERT_LE(0, efd2);
+	ASSERT_EQ(0, pipe2(fds, O_CLOEXEC));
+	/* Clearing what is not there is fine. */
+	ASSERT_EQ(0, ioctl_sint_notify(self->part_fd, 0,
+				       VID_SINT_NOTIFY_CLEAR));
+	ASSERT_ERRNO(EBADF, ioctl_sint_notify(self->part_fd, -1, 0));
+	ASSERT_ERRNO(EBADF, ioctl_sint_notify(self->part_fd, 1000, 0));
+	ASSERT_ERRNO(EINVAL, ioctl_sint_notify(self->part_fd, fds[0], 0));
+	ASSERT_ERRNO(EINVAL, ioctl_sint_notify(self->part_fd, self->efd, 2));
+	ASSERT_ERRNO(EINVAL, ioctl_sint_notify(self->part_fd, self->efd,
+					       VID_SINT_NOTIFY_CLEAR));
+	n.reserved = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->part_fd, VID_PARTITION_SINT_NOTIFY,
+				   &n));
+	ASSERT_ERRNO(EFAULT, ioctl(self->part_fd, VID_PARTITION_SINT_NOTIFY,
+				   vid_test_fault_page()));
+	ASSERT_EQ(0, ioctl_sint_notify(self->part_fd, self->efd, 0));
+	/* Replaced; the replaced eventfd's reference is gone at once. */
+	ASSERT_EQ(0, ioctl_sint_notify(self->part_fd, efd2, 0));
+	ASSERT_EQ(0, close(efd2));
+	ASSERT_EQ(0, ioctl_sint_notify(self->part_fd, self->efd, 0));
+	ASSERT_EQ(0, ioctl_sint_notify(self->part_fd, 0,
+				       VID_SINT_NOTIFY_CLEAR));
+	/* Left set: the partition's teardown drops it (fixture stats). */
+	ASSERT_EQ(0, ioctl_sint_notify(self->part_fd, self->efd, 0));
+	close(fds[0]);
+	close(fds[1]);
 }
 
 /* The queue fd: O_RDONLY | O_CLOEXEC (+ O_NONBLOCK on request). */
@@ -1303,44 +1347,56 @@ TEST(guest_post_message)
  * another port and connection over and over: every signal arrives, none
  * is lost or doubled, and nothing is left over.
  */
-#define SIGNALS_PER_VP	300
+#define CHURN_ROUNDS	16
+static bool loop_stop;	/* the host sets the guest's copy */
+
 static void guest_signal_loop(unsigned int vp)
 {
-	unsigned int i, fails = 0;
+	uint64_t sent = 0, fails = 0, churned = 0;
 
 	/* The hypercall interface is the partition's: VP 0 turns it on. */
 	if (vp == 0)
 		guest_hv_enable();
-	for (i = 0; i < SIGNALS_PER_VP; i++) {
+	while (!__atomic_load_n(&loop_stop, __ATOMIC_RELAXED)) {
 		if (hv_signal_event(CONN_EVENT, vp))
 			fails++;
-		/* The churned connection: any of the three answers. */
-		(void)hv_signal_event(CONN_DELETED, 0);
+		else
+			sent++;
+		/*
+		 * The churned connection answers INVALID_CONNECTION_ID,
+		 * INVALID_PORT_ID or SUCCESS; each SUCCESS is one signal.
+		 */
+		if (!hv_signal_event(CONN_DELETED, 0))
+			churned++;
 	}
-	GUEST_SYNC(SYNC_LOOP, fails);
+	GUEST_SYNC(SYNC_LOOP, fails, sent, churned);
 }
 
 struct churn {
 	int part_fd;
 	int efd;
-	bool stop;	/* __atomic: the main thread sets it */
+	bool *stop;	/* the guest's loop_stop */
 	unsigned int rounds;
 	int err;
 };
 
+/* Churn a port and connection, then stop the guest's loops. */
 static void *churn_ports(void *arg)
 {
 	struct churn *c = arg;
 	struct vid_port p = vmm_event_port(3, c->efd, 1);
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
 
-	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED) && !c->err) {
+	while (c->rounds < CHURN_ROUNDS && !c->err) {
 		if (ioctl_port(c->part_fd, &p) ||
 		    ioctl_connect(c->part_fd, CONN_DELETED, 3) ||
+		    nanosleep(&ts, NULL) ||
 		    ioctl_delete(c->part_fd, 3) ||
 		    ioctl_disconnect(c->part_fd, CONN_DELETED))
 			c->err = errno;
 		c->rounds++;
 	}
+	__atomic_store_n(c->stop, true, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -1383,6 +1439,7 @@ TEST(guest_signal_concurrent)
 
 	c.part_fd = g.part_fd;
 	c.efd = churn_efd;
+	c.stop = &VID_GUEST_GLOBAL(&g, loop_stop);
 	ASSERT_EQ(0, pthread_create(&ct, NULL, churn_ports, &c));
 	runner.g = &g;
 	runner.vp = 1;
@@ -1390,17 +1447,24 @@ TEST(guest_signal_concurrent)
 	RUN_SYNC(&g, 0, &uc, SYNC_LOOP);
 	EXPECT_EQ(0, uc.args[1]);
 	ASSERT_EQ(0, pthread_join(t, NULL));
-	__atomic_store_n(&c.stop, true, __ATOMIC_RELAXED);
 	ASSERT_EQ(0, pthread_join(ct, NULL));
 	EXPECT_EQ(0, c.err) TH_LOG("churn: %s", strerror(c.err));
 	ASSERT_EQ(0, runner.r);
 	ASSERT_UCALL(&runner.uc, UCALL_SYNC);
 	EXPECT_EQ(SYNC_LOOP, runner.uc.args[0]);
 	EXPECT_EQ(0, runner.uc.args[1]);
+	/* Every successful signal counted once, none lost. */
 	total = eventfd_count(efd);
-	EXPECT_EQ(2 * SIGNALS_PER_VP, total);
-	TH_LOG("%u churn rounds, %llu signals on the churned port",
-	       c.rounds, (unsigned long long)eventfd_count(churn_efd));
+	EXPECT_EQ(uc.args[2] + runner.uc.args[2], total);
+	EXPECT_LT(0, uc.args[2]);
+	EXPECT_LT(0, runner.uc.args[2]);
+	/* The same on the churned port, deleted under the signallers. */
+	EXPECT_EQ(uc.args[3] + runner.uc.args[3], eventfd_count(churn_efd));
+	TH_LOG("%u churn rounds, %llu + %llu signals, %llu + %llu on the churned port",
+	       c.rounds, (unsigned long long)uc.args[2],
+	       (unsigned long long)runner.uc.args[2],
+	       (unsigned long long)uc.args[3],
+	       (unsigned long long)runner.uc.args[3]);
 	vid_guest_destroy(&g);
 	close(efd);
 	close(churn_efd);
@@ -1500,8 +1564,12 @@ TEST(guest_synic_ports_and_direct)
 	struct vid_guest g;
 	struct vid_ucall uc;
 	uint8_t *flags;
+	int efd;
 
 	VID_GUEST_CREATE_C_OR_SKIP(&g, 2, guest_synic);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, ioctl_sint_notify(g.part_fd, efd, 0));
 	p = guest_msg_port(5, 0, SINT_LOOP);
 	ASSERT_EQ(0, ioctl_port(g.part_fd, &p));
 	p = guest_event_port(6, 0, SINT_LOOP, EVT_BASE, 8);
@@ -1553,8 +1621,11 @@ TEST(guest_synic_ports_and_direct)
 				  &post));
 	post.vp_index = 0;
 
+	/* The guest takes the message and writes EOM: the VMM is told. */
+	EXPECT_EQ(0, eventfd_count(efd));
 	RUN_SYNC(&g, 0, &uc, SYNC_SYNIC);
 	EXPECT_EQ(0, slot->message_type);
+	EXPECT_LE(1, eventfd_count(efd));
 	post.message.message_type = 0x4343;
 	ASSERT_EQ(0, ioctl(g.part_fd, VID_PARTITION_POST_MESSAGE, &post));
 	EXPECT_EQ(0x4343, slot->message_type);
@@ -1568,6 +1639,7 @@ TEST(guest_synic_ports_and_direct)
 	EXPECT_STATUS(&g, &uc, HV_STATUS_INVALID_VP_STATE);
 	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_DONE);
 	vid_guest_destroy(&g);
+	close(efd);
 }
 
 TEST_HARNESS_MAIN

@@ -87,6 +87,8 @@ union hv_port_obj {
  * @nr_obj_pages: pages in @obj_pages.
  * @nr_ports: ports in @ports, plus deleted ones not yet freed.
  * @nr_connections: the same for connections.
+ * @notifier: the root's hv_sint_notifier (RCU; set under the partition
+ *	lock).
  */
 struct hv_ports {
 	struct hlist_head ports[HV_PORT_BUCKETS];
@@ -96,6 +98,7 @@ struct hv_ports {
 	unsigned int nr_obj_pages;
 	unsigned int nr_ports;
 	unsigned int nr_connections;
+	struct hv_sint_notifier __rcu *notifier;
 };
 
 static struct hlist_head *hv_port_bucket(struct hlist_head *table, u32 id)
@@ -526,20 +529,77 @@ hv_status_t hv_call_signal_event_direct(u64 partition_id, u32 vp_index,
 	return status;
 }
 
+hv_status_t hv_call_set_sint_notifier(u64 partition_id,
+				      struct hv_sint_notifier *n)
+{
+	struct hv_partition *p = hv_partition_get_locked(partition_id);
+	struct hv_sint_notifier *old;
+	struct hv_ports *ports;
+	hv_status_t status;
+
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	status = HV_STATUS_INVALID_PARTITION_STATE;
+	if (p->state != HV_PARTITION_STATE_INITIALIZED)
+		goto out;
+	status = HV_STATUS_SUCCESS;
+	if (!n && !p->ports)
+		goto out;
+	status = hv_ports_get(p, &ports);
+	if (status)
+		goto out;
+	old = rcu_replace_pointer(ports->notifier, n,
+				  lockdep_is_held(&p->lock));
+	if (old) {
+		/* As for ports: wait for VPs without the partition lock. */
+		mutex_unlock(&p->lock);
+		synchronize_rcu();
+		old->ops->release(old);
+		hv_partition_put(p);
+		return HV_STATUS_SUCCESS;
+	}
+out:
+	hv_partition_unlock_put(p);
+	return status;
+}
+
+/*
+ * The SynIC (VP context of @vp) says SINT @sint may take messages again
+ * after it refused some: guest senders retry by themselves, the root is
+ * told through its notifier.
+ */
+void hv_port_sint_retry(struct hv_vp *vp, u8 sint)
+{
+	struct hv_ports *ports = READ_ONCE(vp->partition->ports);
+	struct hv_sint_notifier *n;
+
+	if (!ports)
+		return;
+	rcu_read_lock();
+	n = rcu_dereference(ports->notifier);
+	if (n)
+		n->ops->ready(n, vp->index, sint);
+	rcu_read_unlock();
+}
+
 /*
  * Partition teardown (last reference): no VP runs and no root call is
  * in progress, so nothing can be inside a lookup; release the root
- * sinks and give every page back to the pool.
+ * sinks and the notifier, and give every page back to the pool.
  */
 void hv_ports_destroy(struct hv_partition *p)
 {
 	struct hv_ports *ports = p->ports;
+	struct hv_sint_notifier *n;
 	struct hlist_node *tmp;
 	struct hv_port *port;
 	unsigned int i;
 
 	if (!ports)
 		return;
+	n = rcu_dereference_protected(ports->notifier, true);
+	if (n)
+		n->ops->release(n);
 	for (i = 0; i < HV_PORT_BUCKETS; i++)
 		hlist_for_each_entry_safe(port, tmp, &ports->ports[i], node)
 			if (port->sink)

@@ -121,6 +121,8 @@ static long vid_partition_ioctl(struct file *file, unsigned int cmd,
 		return vid_port_post_message(vp, uarg);
 	case VID_PARTITION_SIGNAL_EVENT:
 		return vid_port_signal_event(vp, uarg);
+	case VID_PARTITION_SINT_NOTIFY:
+		return vid_port_sint_notify(vp, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -483,6 +483,74 @@ int vid_port_post_message(struct vid_partition *part, void __user *uarg)
 							       u.sint, &msg));
 }
 
+/**
+ * struct vid_sint_notify_obj - the VMM's eventfd for refused direct posts
+ * @n: what the hypervisor calls.
+ * @ctx: the eventfd (a reference).
+ */
+struct vid_sint_notify_obj {
+	struct hv_sint_notifier n;
+	struct eventfd_ctx *ctx;
+};
+
+static void vid_sint_notify_ready(struct hv_sint_notifier *n, u32 vp_index,
+				  u8 sint)
+{
+	vid_eventfd_signal(container_of(n, struct vid_sint_notify_obj, n)->ctx);
+}
+
+static void vid_sint_notify_free(struct vid_sint_notify_obj *obj)
+{
+	eventfd_ctx_put(obj->ctx);
+	vid_kfree(obj, sizeof(*obj));
+}
+
+static void vid_sint_notify_release(struct hv_sint_notifier *n)
+{
+	vid_sint_notify_free(container_of(n, struct vid_sint_notify_obj, n));
+}
+
+static const struct hv_sint_notifier_ops vid_sint_notify_ops = {
+	.ready = vid_sint_notify_ready,
+	.release = vid_sint_notify_release,
+};
+
+int vid_port_sint_notify(struct vid_partition *part, void __user *uarg)
+{
+	struct vid_sint_notify_obj *obj = NULL;
+	struct eventfd_ctx *ctx;
+	struct vid_sint_notify u;
+	unsigned int tries = 0;
+	hv_status_t status;
+	int err;
+
+	if (copy_from_user(&u, uarg, sizeof(u)))
+		return -EFAULT;
+	if ((u.flags & ~VID_SINT_NOTIFY_FLAGS_VALID) || u.reserved ||
+	    ((u.flags & VID_SINT_NOTIFY_CLEAR) && u.eventfd))
+		return -EINVAL;
+	if (!(u.flags & VID_SINT_NOTIFY_CLEAR)) {
+		ctx = eventfd_ctx_fdget(u.eventfd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		obj = vid_kzalloc(sizeof(*obj));
+		if (!obj) {
+			eventfd_ctx_put(ctx);
+			return -ENOMEM;
+		}
+		obj->n.ops = &vid_sint_notify_ops;
+		obj->ctx = ctx;
+	}
+	do {
+		status = hv_call_set_sint_notifier(part->id,
+						   obj ? &obj->n : NULL);
+	} while (vid_deposit_retry(part->id, READ_ONCE(part->auto_deposit),
+				   status, &tries, &err));
+	if (err && obj)
+		vid_sint_notify_free(obj);
+	return err;
+}
+
 int vid_port_signal_event(struct vid_partition *part, void __user *uarg)
 {
 	struct vid_signal_event u;

@@ -70,6 +70,7 @@ int vid_port_connect(struct vid_partition *part, unsigned int cmd,
 		     void __user *uarg);
 int vid_port_post_message(struct vid_partition *part, void __user *uarg);
 int vid_port_signal_event(struct vid_partition *part, void __user *uarg);
+int vid_port_sint_notify(struct vid_partition *part, void __user *uarg);
 
 /* vp.c */
 int vid_vp_create(struct file *partition_file, void __user *uarg);

@@ -36,7 +36,8 @@
  *	x2APIC), HLT with interrupts enabled waits in the kernel, and
  *	VID_PARTITION_ASSERT_INTERRUPT / VID_PARTITION_IRQFD exist. Value 1.
  * @VID_CAP_PORTS: ports and connections (VID_PARTITION_CREATE_PORT and
- *	the calls after it); the value is VID_PORT_MAX.
+ *	the calls after it, VID_PARTITION_SINT_NOTIFY included); the value
+ *	is VID_PORT_MAX.
  *
  * An unknown capability reads as 0, so a caller can probe for a feature
  * that a newer module adds.
@@ -862,6 +863,35 @@ struct vid_signal_event {
 	__u32 reserved;
 };
 
+/* vid_sint_notify.flags */
+#define VID_SINT_NOTIFY_CLEAR		0x1U
+#define VID_SINT_NOTIFY_FLAGS_VALID	VID_SINT_NOTIFY_CLEAR
+
+/**
+ * struct vid_sint_notify - argument of VID_PARTITION_SINT_NOTIFY
+ * @eventfd: an eventfd (0 with VID_SINT_NOTIFY_CLEAR). The partition
+ *	signals it (count + 1) whenever a SINT that refused a
+ *	VID_PARTITION_POST_MESSAGE (-EAGAIN: the slot was busy; -EBUSY: the
+ *	SynIC could not take messages) may take one now: the guest
+ *	acknowledged the slot (EOM) or wrote SCONTROL, SIMP or a SINT. The
+ *	VMM then retries the posts it holds back. Signals may be spurious
+ *	(the guest's own refused posts count too).
+ * @flags: 0 to set the eventfd (replacing any earlier one), or
+ *	VID_SINT_NOTIFY_CLEAR to remove it (no error when there is none).
+ * @reserved: must be 0.
+ *
+ * The partition holds a reference to the eventfd until it is replaced
+ * or removed (the call returns after that) or the partition goes.
+ * Errors: -EBADF for an @eventfd that is not an open fd, -EINVAL for
+ * one that is not an eventfd, unknown flags or a non-zero reserved
+ * field; -EBUSY before VID_PARTITION_INITIALIZE; -ENOMEM.
+ */
+struct vid_sint_notify {
+	__s32 eventfd;
+	__u32 flags;
+	__u64 reserved;
+};
+
 /* ioctls on /dev/vid */
 #define VID_GET_API_VERSION	_IO(VIDIO, 0x00)
 #define VID_CHECK_CAPABILITY	_IO(VIDIO, 0x01)
@@ -891,6 +921,7 @@ struct vid_signal_event {
 #define VID_PARTITION_DISCONNECT_PORT	_IOW(VIDIO, 0x1d, struct vid_connection)
 #define VID_PARTITION_POST_MESSAGE	_IOW(VIDIO, 0x1e, struct vid_post_message)
 #define VID_PARTITION_SIGNAL_EVENT	_IOW(VIDIO, 0x1f, struct vid_signal_event)
+#define VID_PARTITION_SINT_NOTIFY	_IOW(VIDIO, 0x30, struct vid_sint_notify)
 
 /* ioctls on a VP fd */
 #define VID_VP_GET_REGISTERS		_IOW(VIDIO, 0x20, struct vid_vp_registers)

@@ -255,21 +255,51 @@ u64 hv_time_ref_count(struct hv_vp *vp)
 	return now;
 }
 
+/* Samples hv_guest_tsc_at() takes; it keeps the one read fastest. */
+#define HV_TSC_SAMPLES	4
+
+/*
+ * The host TSC @host and the guest TSC at (nearly) the same moment: the
+ * backend gives the guest TSC (host TSC + the VP's TSC offset), the host
+ * TSC is read on each side of it and the midpoint taken. IRQs are off
+ * for each sample and the narrowest of a few is kept, so an interrupt
+ * (or, under an emulator, another vCPU's time slice) between the reads
+ * does not skew the pair.
+ */
+static u64 hv_guest_tsc_at(struct hv_vp *vp, u64 *host)
+{
+	union hv_reg_value guest = {};
+	u64 t0, t1, best = U64_MAX, g = 0;
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < HV_TSC_SAMPLES; i++) {
+		local_irq_save(flags);
+		t0 = rdtsc_ordered();
+		hv_arch->vp_get_reg(vp, HV_X64_REGISTER_TSC, &guest);
+		t1 = rdtsc_ordered();
+		local_irq_restore(flags);
+		if (t1 - t0 < best) {
+			best = t1 - t0;
+			*host = t0 + best / 2;
+			g = guest.reg64;
+		}
+	}
+	return g;
+}
+
 /*
  * Fill the TSC page at @gpa for the guest TSC of @vp: scale and offset
  * such that ((guest_tsc * scale) >> 64) + offset is the reference
- * counter. Guest TSC = host TSC + the VP's TSC offset, which the backend
- * gives as the guest TSC now; the host TSC is sampled around that read.
- * Sequence 0 tells the guest to use the MSR instead (no usable TSC).
- * Under hv->lock. False when @gpa is not guest-writable RAM.
+ * counter. Sequence 0 tells the guest to use the MSR instead (no usable
+ * TSC). Under hv->lock. False when @gpa is not guest-writable RAM.
  */
 static bool hv_tsc_page_update(struct hv_vp *vp, u64 gpa)
 {
 	struct hv_partition_hv *hv = &vp->partition->hv;
 	struct hv_tsc_page *page;
-	union hv_reg_value guest = {};
-	u64 t0, t1, ref;
-	s64 offset = 0;
+	u64 host, guest, ref;
+	s64 offset;
 
 	page = hv_gpa_page(vp->partition, gpa >> PAGE_SHIFT, true);
 	if (!page)
@@ -277,12 +307,9 @@ static bool hv_tsc_page_update(struct hv_vp *vp, u64 gpa)
 	WRITE_ONCE(page->sequence, 0);
 	if (!hv->tsc_scale)
 		return true;
-	t0 = rdtsc_ordered();
-	hv_arch->vp_get_reg(vp, HV_X64_REGISTER_TSC, &guest);
-	t1 = rdtsc_ordered();
-	ref = hv_tsc_scaled(t0 + (t1 - t0) / 2 - hv->time_ref_base,
-			    hv->tsc_scale);
-	offset = ref - hv_tsc_scaled(guest.reg64, hv->tsc_scale);
+	guest = hv_guest_tsc_at(vp, &host);
+	ref = hv_tsc_scaled(host - hv->time_ref_base, hv->tsc_scale);
+	offset = ref - hv_tsc_scaled(guest, hv->tsc_scale);
 	/* Sequence 0 (use the MSR) is visible before the rest changes... */
 	smp_wmb();
 	WRITE_ONCE(page->scale, hv->tsc_scale);

@@ -6,6 +6,7 @@
 #   make run        the demo: boot a TCG VM, load vid.ko, use a partition
 #   make check      every test: unit, build, style, kselftests on 6.1+6.12
 #   make bench      benchmarks (BENCH lines)
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS (20) each
 #   make style      checkpatch --strict and sparse over the module sources
 #   make install    install vid.ko for KDIR's kernel (modules_install)
 
@@ -17,11 +18,11 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
 
 MOD_SRCS := Kbuild $(wildcard hvcore/*.[ch] hvcore/*/*.[chS] vid/*.[ch] sched/*.[ch] synic/*.[ch] \
-	uapi/linux/*.h)
+	vmbus/*.[ch] uapi/linux/*.h)
 
 CFLAGS_USER := -O2 -Wall -Werror -static -pthread -Iuapi -Itools/libvid
 
-.PHONY: all module clean run check bench style install tools unit deps
+.PHONY: all module clean run check bench style install tools unit deps fuzz
 
 all: module
 
@@ -46,10 +47,12 @@ build/bin/vidctl: tools/vidctl.c tools/libvid/libvid.c tools/libvid/libvid.h uap
 	@mkdir -p build/bin
 	$(CC) $(CFLAGS_USER) -o $@ tools/vidctl.c tools/libvid/libvid.c
 
-unit: build/unit/pool_test build/unit/decode_test build/unit/hcall_input_test
+unit: build/unit/pool_test build/unit/decode_test build/unit/hcall_input_test \
+		build/unit/vmbus_ring_test
 	build/unit/pool_test
 	ASAN_OPTIONS=detect_leaks=0 build/unit/decode_test
 	ASAN_OPTIONS=detect_leaks=0 build/unit/hcall_input_test
+	ASAN_OPTIONS=detect_leaks=0 build/unit/vmbus_ring_test
 
 build/unit/pool_test: selftests/unit/pool_test.c hvcore/pool.c hvcore/pool.h
 	@mkdir -p build/unit
@@ -82,6 +85,34 @@ build/fuzz/hcall_input_fuzz: selftests/fuzz/hcall_input_fuzz.c hvcore/hcall_inpu
 	clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Iselftests/unit -o $@ selftests/fuzz/hcall_input_fuzz.c \
 		hvcore/hcall_input.c
+
+# VMBus rings are guest memory: ASan and UBSan, guard pages in the test.
+build/unit/vmbus_ring_test: selftests/unit/vmbus_ring_test.c vmbus/ring.c vmbus/ring.h \
+		selftests/unit/kshim.h selftests/unit/kshim_shmem.h
+	@mkdir -p build/unit
+	$(CC) -O2 -g -Wall -Werror $(UNIT_SAN) -pthread -Iselftests/unit \
+		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
+		selftests/unit/vmbus_ring_test.c vmbus/ring.c
+
+# The ring reader under libFuzzer; scripts/fuzz.sh (make fuzz, make check)
+# runs it for a bounded time from selftests/fuzz/corpus/vmbus_ring.
+build/fuzz/vmbus_ring_fuzz: selftests/fuzz/vmbus_ring_fuzz.c vmbus/ring.c vmbus/ring.h \
+		selftests/unit/kshim.h selftests/unit/kshim_shmem.h
+	@mkdir -p build/fuzz
+	clang -O1 -g -Wall -Werror -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Iselftests/unit -o $@ \
+		selftests/fuzz/vmbus_ring_fuzz.c vmbus/ring.c
+
+fuzz:
+	scripts/fuzz.sh
+
+# Native ring throughput (scripts/bench.sh): not in build/bin, which the
+# test VMs carry.
+build/bench/ring_bench: tools/ring_bench.c vmbus/ring.c vmbus/ring.h \
+		selftests/unit/kshim.h selftests/unit/kshim_shmem.h
+	@mkdir -p build/bench
+	$(CC) -O2 -g -Wall -Werror -pthread -Iselftests/unit -o $@ \
+		tools/ring_bench.c vmbus/ring.c
 
 style:
 	scripts/style.sh

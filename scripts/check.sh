@@ -1,7 +1,7 @@
 #!/bin/bash
-# check.sh — every test (`make check`): dependencies, unit tests, style
-# gates, builds for both kernels, then the kselftests booted on both stock
-# kernels under QEMU TCG, and the no-SVM boot. Ends with one line
+# check.sh — every test (`make check`): dependencies, unit tests, bounded
+# fuzzing, style gates, builds for both kernels, then the kselftests booted
+# on both stock kernels under QEMU TCG, and the no-SVM boot. Ends with one line
 # "N passed, N failed, N skipped"; exit status non-zero on any failure.
 set -uo pipefail
 
@@ -45,6 +45,8 @@ if ! scripts/deps.sh; then
 fi
 echo "# unit tests"
 tap make -s unit
+echo "# fuzz (libFuzzer targets, ${FUZZ_SECONDS:-20} s each)"
+tap scripts/fuzz.sh
 echo "# style"
 tap scripts/style.sh
 echo "# build"

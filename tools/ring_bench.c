@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ring_bench: native throughput of the root-side VMBus ring code
+ * (vmbus/ring.c built as userspace C), one producer and one consumer
+ * thread on the machine itself, against memcpy() of the same bytes.
+ *
+ * The ring is a header page and RING_PAGES data pages that are neither
+ * contiguous nor in address order (every other page of a larger block,
+ * shuffled), as the pages of a GPADL are, so every copy goes through the
+ * per-page path. The producer (CPU 0) sends in-band packets of the given
+ * payload size with vmbus_ring_send(); the consumer (CPU 1) takes each
+ * one out with vmbus_ring_read() into its own buffer (copy, validation,
+ * read_index published per packet, the pending_send_sz check). Both poll:
+ * the consumer keeps interrupt_mask set, as a draining reader does, and
+ * the producer retries when the ring is full.
+ *
+ * The anchor is memcpy() of the same payloads, one after another into a
+ * destination the size of the ring's data area (wrapping), on one CPU:
+ * the cost of moving those bytes once. Rounds alternate (anchor, ring,
+ * anchor, ring, ...); each line gives the medians, the median of the
+ * per-round ratios and their spread:
+ *   BENCH ring_native_<size> vid=<v><unit> anchor=<v><unit> ratio=<r>
+ *	   spread=<min>-<max>
+ * with GB/s of payload, or millions of packets a second for 64 B.
+ *
+ * Batches: both sides run as a VSP draining or filling a burst does, the
+ * producer appending up to a batch of packets per vmbus_ring_publish(),
+ * the consumer peeking and consuming up to a batch per
+ * vmbus_ring_commit(); a batch is at most 16 packets and 16 KiB. The
+ * _unbatched line is the one-packet API (vmbus_ring_send() and
+ * vmbus_ring_read(), two index stores, two full barriers per packet).
+ *
+ * Options: -r ROUNDS (7), -p RING_PAGES (128), -s SCALE (1.0: the
+ * bytes moved per round, times this), -b MAX_BATCH (16; 1: no batches).
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../vmbus/ring.h"
+
+#define MAX_ROUNDS	31
+
+static int rounds = 7;
+static unsigned int ring_pages = 128;
+static double scale = 1.0;
+static unsigned int max_batch = 16;
+static unsigned int batch;	/* this round's */
+
+struct bench_ring {
+	void **pages;		/* header page, then the data pages */
+	u32 npages;
+	u8 *anchor_dst;		/* the anchor's destination: data-area size */
+};
+
+/* Each side's view on its own cache lines, away from the other's. */
+struct side {
+	_Alignas(128) struct vmbus_ring ring;
+	u8 *buf;
+	u32 payload;
+	u64 count;
+	u64 sum;
+	int cpu;
+};
+
+static int go;		/* the round starts: atomic accesses */
+
+/*
+ * A round moves up to its packet count, but the producer stops after
+ * ROUND_SECONDS (a loaded machine descheduling one of the two spinning
+ * threads can slow a round a hundredfold); rates use what was moved.
+ */
+#define ROUND_SECONDS	1.5
+static u64 sent;	/* the producer's final count, once it stops */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static inline void cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+
+static void ring_setup(struct bench_ring *br)
+{
+	u32 n = ring_pages, i, j;
+	u8 *block;
+	void *p;
+
+	br->npages = n + 1;
+	br->pages = calloc(n + 1, sizeof(void *));
+	block = mmap(NULL, (2 * n + 1) * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (block == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	memset(block, 0, (2 * n + 1) * PAGE_SIZE);
+	br->pages[0] = block;
+	for (i = 0; i < n; i++)
+		br->pages[1 + i] = block + (2 + 2 * i) * PAGE_SIZE - PAGE_SIZE;
+	srand(1);
+	for (i = n - 1; i > 0; i--) {
+		j = rand() % (i + 1);
+		p = br->pages[1 + i];
+		br->pages[1 + i] = br->pages[1 + j];
+		br->pages[1 + j] = p;
+	}
+	((struct vmbus_ring_hdr *)block)->feature_bits =
+		VMBUS_RING_FEAT_PENDING_SEND_SZ;
+	br->anchor_dst = aligned_alloc(64, n * PAGE_SIZE);
+	memset(br->anchor_dst, 0, n * PAGE_SIZE);
+}
+
+/*
+ * With batch 1, vmbus_ring_send(): one packet, published at once. With a
+ * larger batch, vmbus_ring_append() up to that many and one
+ * vmbus_ring_publish(), also whenever the ring is full.
+ */
+static void *producer(void *arg)
+{
+	struct side *s = arg;
+	struct vmbus_pkt_desc d = {
+		.type = 6, .offset8 = 2, .len8 = ALIGN(16 + s->payload, 8) / 8,
+	};
+	struct kvec iov[2] = {
+		{ .iov_base = &d, .iov_len = sizeof(d) },
+		{ .iov_base = s->buf, .iov_len = s->payload },
+	};
+	u64 i;
+	bool sig;
+	int ret;
+
+	double deadline;
+
+	pin(s->cpu);
+	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	deadline = now() + ROUND_SECONDS;
+	for (i = 0; i < s->count; i++) {
+		if (i % 4096 == 0 && now() > deadline)
+			break;
+		s->buf[0] = (u8)i;
+		d.trans_id = i;
+		for (;;) {
+			if (batch == 1)
+				ret = vmbus_ring_send(&s->ring, 6, 0, i, s->buf,
+						      s->payload, &sig);
+			else
+				ret = vmbus_ring_append(&s->ring, iov, 2);
+			if (ret != -EAGAIN)
+				break;
+			vmbus_ring_publish(&s->ring);
+			cpu_relax();
+		}
+		if (ret) {
+			fprintf(stderr, "ring_bench: send: %d\n", ret);
+			exit(1);
+		}
+		if (i % batch == batch - 1)
+			vmbus_ring_publish(&s->ring);
+	}
+	vmbus_ring_publish(&s->ring);
+	__atomic_store_n(&sent, i, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *consumer(void *arg)
+{
+	struct side *s = arg;
+	u32 size = ALIGN(16 + s->payload, 8);
+	struct vmbus_ring_pkt pkt;
+	u64 i, sum = 0;
+	bool sig;
+	int ret;
+
+	pin(s->cpu);
+	vmbus_ring_mask(&s->ring);
+	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	for (i = 0; i < __atomic_load_n(&sent, __ATOMIC_ACQUIRE); i++) {
+		if (batch == 1) {
+			while ((ret = vmbus_ring_read(&s->ring, s->buf, size,
+						      &pkt, &sig)) == -EAGAIN &&
+			       i < __atomic_load_n(&sent, __ATOMIC_ACQUIRE))
+				cpu_relax();
+		} else {
+			while ((ret = vmbus_ring_peek(&s->ring, s->buf, size,
+						      &pkt)) == -EAGAIN &&
+			       i < __atomic_load_n(&sent, __ATOMIC_ACQUIRE)) {
+				vmbus_ring_commit(&s->ring);
+				cpu_relax();
+			}
+			if (ret == -EAGAIN)
+				break;
+			if (!ret)
+				vmbus_ring_consume(&s->ring, &pkt);
+			if (i % batch == batch - 1)
+				vmbus_ring_commit(&s->ring);
+		}
+		if (ret == -EAGAIN)
+			break;
+		if (ret || pkt.desc.trans_id != i || s->buf[16] != (u8)i) {
+			fprintf(stderr, "ring_bench: read %llu: %d\n",
+				(unsigned long long)i, ret);
+			exit(1);
+		}
+		sum += pkt.len;
+	}
+	s->sum = sum;
+	s->count = i;
+	return NULL;
+}
+
+/* One round through the ring: packets a second. */
+static double run_ring(struct bench_ring *br, u32 payload, u64 count)
+{
+	struct side *p, *c;
+	pthread_t tp, tc;
+	struct vmbus_ring_hdr *hdr = br->pages[0];
+	double t0, t1;
+
+	hdr->read_index = 0;
+	hdr->write_index = 0;
+	hdr->interrupt_mask = 0;
+	hdr->pending_send_sz = 0;
+	p = aligned_alloc(128, sizeof(*p));
+	c = aligned_alloc(128, sizeof(*c));
+	memset(p, 0, sizeof(*p));
+	memset(c, 0, sizeof(*c));
+	if (vmbus_ring_init(&p->ring, br->pages, br->npages) ||
+	    vmbus_ring_init(&c->ring, br->pages, br->npages)) {
+		fprintf(stderr, "ring_bench: init failed\n");
+		exit(1);
+	}
+	p->payload = payload;
+	c->payload = payload;
+	p->count = count;
+	c->count = count;
+	p->cpu = 0;
+	c->cpu = 1;
+	p->buf = aligned_alloc(64, ALIGN(16 + payload, 64));
+	c->buf = aligned_alloc(64, ALIGN(16 + payload, 64));
+	memset(p->buf, 0x5a, payload);
+	memset(c->buf, 0, 16 + payload);
+
+	go = 0;
+	sent = ~0ULL;
+	pthread_create(&tp, NULL, producer, p);
+	pthread_create(&tc, NULL, consumer, c);
+	usleep(20000);
+	t0 = now();
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	pthread_join(tc, NULL);
+	t1 = now();
+	pthread_join(tp, NULL);
+	count = c->count;
+	if (count != sent || c->sum != count * ALIGN(16 + payload, 8)) {
+		fprintf(stderr, "ring_bench: lost packets\n");
+		exit(1);
+	}
+	free(p->buf);
+	free(c->buf);
+	free(p);
+	free(c);
+	return count / (t1 - t0);
+}
+
+/* The anchor, memcpy() of the payloads into a ring-sized area: per s. */
+static double run_anchor(struct bench_ring *br, u32 payload, u64 count)
+{
+	u32 size = ring_pages * PAGE_SIZE, off = 0;
+	u8 *src = aligned_alloc(64, ALIGN(payload, 64));
+	double t0, t1;
+	u64 i;
+
+	memset(src, 0x5a, payload);
+	pin(0);
+	t0 = now();
+	for (i = 0; i < count; i++) {
+		if (off + payload > size)
+			off = 0;
+		src[0] = (u8)i;
+		memcpy(br->anchor_dst + off, src, payload);
+		off += ALIGN(payload, 8);
+	}
+	__asm__ __volatile__("" : : "r"(br->anchor_dst) : "memory");
+	t1 = now();
+	free(src);
+	return count / (t1 - t0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void bench(struct bench_ring *br, const char *name, u32 payload,
+		  u64 bytes, unsigned int most)
+{
+	double vid[MAX_ROUNDS], anchor[MAX_ROUNDS], ratio[MAX_ROUNDS], r;
+	u64 count = (u64)(bytes * scale) / payload;
+	bool pkts = payload < 1024;
+	const char *unit = pkts ? "Mpkt/s" : "GB/s";
+	int i;
+
+	batch = 16384 / (ALIGN(16 + payload, 8) + 8);
+	batch = batch < 1 ? 1 : batch > most ? most : batch;
+	printf("# %s: %llu packets of %u bytes a round at most, batches of %u\n",
+	       name, (unsigned long long)count, payload, batch);
+	for (i = 0; i < rounds; i++) {
+		r = run_anchor(br, payload, count);
+		anchor[i] = pkts ? r / 1e6 : r * payload / 1e9;
+		r = run_ring(br, payload, count);
+		vid[i] = pkts ? r / 1e6 : r * payload / 1e9;
+		ratio[i] = vid[i] / anchor[i];
+		printf("# %s round %d: vid=%.2f%s anchor=%.2f%s\n", name,
+		       i + 1, vid[i], unit, anchor[i], unit);
+	}
+	printf("BENCH %s vid=%.1f%s anchor=%.1f%s ratio=%.3f spread=",
+	       name, median(vid, rounds), unit, median(anchor, rounds), unit,
+	       median(ratio, rounds));
+	printf("%.3f-%.3f\n", ratio[0], ratio[rounds - 1]);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_ring br;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "r:p:s:b:")) != -1) {
+		switch (opt) {
+		case 'b':
+			max_batch = atoi(optarg);
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'p':
+			ring_pages = atoi(optarg);
+			break;
+		case 's':
+			scale = atof(optarg);
+			break;
+		default:
+			fprintf(stderr,
+				"usage: %s [-r rounds] [-p ring pages] [-s scale]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || ring_pages < 16 ||
+	    ring_pages > 4096 || scale <= 0 || max_batch < 1) {
+		fprintf(stderr, "ring_bench: bad option\n");
+		return 2;
+	}
+	ring_setup(&br);
+	printf("# ring_bench: %u KiB ring in %u scattered pages, %d rounds, batches up to %u, %ld CPUs\n",
+	       ring_pages * 4, ring_pages, rounds, max_batch,
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	bench(&br, "ring_native_64B", 64, 256ULL << 20, max_batch);
+	bench(&br, "ring_native_4K", 4096, 2ULL << 30, max_batch);
+	bench(&br, "ring_native_64K", 65536, 2ULL << 30, max_batch);
+	bench(&br, "ring_native_64B_unbatched", 64, 256ULL << 20, 1);
+	return 0;
+}

@@ -78,13 +78,25 @@ static int go;		/* the round starts: atomic accesses */
 #define ROUND_SECONDS	1.5
 static u64 sent;	/* the producer's final count, once it stops */
 
-static double now(void)
+static double clock_s(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+static double now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+/*
+ * The share of its two CPUs the last ring round got (process CPU time
+ * over twice the wall time): well below 1, other load descheduled the
+ * spinning threads and the round measured the scheduler, not the ring.
+ */
+static double cpu_share;
 
 static void pin(int cpu)
 {
@@ -237,7 +249,7 @@ static double run_ring(struct bench_ring *br, u32 payload, u64 count)
 	struct side *p, *c;
 	pthread_t tp, tc;
 	struct vmbus_ring_hdr *hdr = br->pages[0];
-	double t0, t1;
+	double t0, t1, c0;
 
 	hdr->read_index = 0;
 	hdr->write_index = 0;
@@ -268,11 +280,13 @@ static double run_ring(struct bench_ring *br, u32 payload, u64 count)
 	pthread_create(&tp, NULL, producer, p);
 	pthread_create(&tc, NULL, consumer, c);
 	usleep(20000);
+	c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	t0 = now();
 	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
 	pthread_join(tc, NULL);
 	t1 = now();
 	pthread_join(tp, NULL);
+	cpu_share = (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0) / (2 * (t1 - t0));
 	count = c->count;
 	if (count != sent || c->sum != count * ALIGN(16 + payload, 8)) {
 		fprintf(stderr, "ring_bench: lost packets\n");
@@ -326,6 +340,7 @@ static void bench(struct bench_ring *br, const char *name, u32 payload,
 		  u64 bytes, unsigned int most)
 {
 	double vid[MAX_ROUNDS], anchor[MAX_ROUNDS], ratio[MAX_ROUNDS], r;
+	double share[MAX_ROUNDS];
 	u64 count = (u64)(bytes * scale) / payload;
 	bool pkts = payload < 1024;
 	const char *unit = pkts ? "Mpkt/s" : "GB/s";
@@ -341,9 +356,13 @@ static void bench(struct bench_ring *br, const char *name, u32 payload,
 		r = run_ring(br, payload, count);
 		vid[i] = pkts ? r / 1e6 : r * payload / 1e9;
 		ratio[i] = vid[i] / anchor[i];
-		printf("# %s round %d: vid=%.2f%s anchor=%.2f%s\n", name,
-		       i + 1, vid[i], unit, anchor[i], unit);
+		share[i] = cpu_share;
+		printf("# %s round %d: vid=%.2f%s anchor=%.2f%s cpu_share=%.2f\n",
+		       name, i + 1, vid[i], unit, anchor[i], unit, share[i]);
 	}
+	if (median(share, rounds) < 0.9)
+		printf("# %s: the ring's threads got %.0f%% of their CPUs (other load): the rates below are the scheduler's\n",
+		       name, 100 * median(share, rounds));
 	printf("BENCH %s vid=%.1f%s anchor=%.1f%s ratio=%.3f spread=",
 	       name, median(vid, rounds), unit, median(anchor, rounds), unit,
 	       median(ratio, rounds));

@@ -8,8 +8,10 @@
  * mode; one-shot and periodic timers, periods that do not drift and
  * missed periods that are skipped instead of piling up; lazy and
  * auto-enable; masked and polling SINTs; timer messages that wait for
- * the SynIC to be enabled; the shortest period; and the privileges
- * (CPUID 0x40000003) without which the MSRs fault.
+ * the SynIC to be enabled; the shortest period; the privileges (CPUID
+ * 0x40000003) without which the MSRs fault; and from the root: event
+ * flags, and messages posted while the VP's own timer posts into the
+ * same slot.
  *
  * Time: the guest reads the reference counter through a timer message
  * (a one-shot timer whose count lies in the past expires at once and
@@ -18,8 +20,12 @@
  * measured); delivery times only for order, never against wall-clock
  * bounds that TCG could miss.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "lib_cguest.h"
 
@@ -65,10 +71,13 @@
 #define SINT_AEOI		3	/* auto-EOI, vector VEC_AEOI */
 #define SINT_POLL		4	/* polling mode: no interrupts */
 #define SINT_CLOCK		5	/* polling: ref_now()'s timer */
+#define SINT_EVT		6	/* event flags, vector VEC_EVT */
+#define SINT_OFF		7	/* stays masked */
 #define VEC_MSG			0x50
 #define VEC_AEOI		0x51
 #define VEC_DIRECT		0x60
 #define VEC_WAKE		0x61
+#define VEC_EVT			0x52
 #define VEC_LOW			0x30
 
 #define APIC_ISR		0x100
@@ -109,8 +118,20 @@ static struct rx rx_log[RX_MAX];
  * Written by the interrupt handlers: the loops that wait for them reread
  * them after every STI; HLT (a "memory" clobber), as the slot reads do
  * after every WRMSR or PAUSE.
+ *
+ * Interrupts can come twice: QEMU's TCG (7.2) delivers an interrupt that
+ * VMRUN injects and leaves it pending as an exception too, so a vCPU
+ * switch of its round-robin scheduler before the guest's next #VMEXIT
+ * delivers it again, whatever RFLAGS.IF says. A Hyper-V guest treats a
+ * SINT interrupt with an empty slot as spurious (Linux's vmbus_isr()
+ * does), and so do the handlers here: rx_count and rx_vec[] count
+ * messages, exactly; irq_count[] counts interrupts, at least once each.
+ * The message handlers begin with an instruction that exits (an x2APIC
+ * read), so that a replayed twin arrives before they look at the slot,
+ * never while they are taking a message out of it.
  */
 static uint64_t rx_count;
+static uint64_t rx_vec[256];
 static uint64_t irq_count[256];
 
 static inline struct synic_msg *slot(unsigned int sint)
@@ -144,18 +165,22 @@ static void slot_release(unsigned int sint)
 		wrmsr(HV_MSR_EOM, 0);
 }
 
-static void slot_take(unsigned int sint, uint8_t vector)
+/* Take the message out of @sint's slot (the handler of @vector). */
+static void slot_take(unsigned int sint, uint8_t vector, bool isr)
 {
 	struct synic_msg *m = slot(sint);
 	struct rx *r = &rx_log[rx_count % RX_MAX];
 
+	if (!m->type)
+		return;		/* spurious: nothing new */
+	rx_vec[vector]++;
 	r->type = m->type;
 	r->size = m->size;
 	r->flags = m->flags;
 	r->index = m->timer.index;
 	r->expiration = m->timer.expiration;
 	r->delivery = m->timer.delivery;
-	r->in_service = vector ? in_service(vector) : 0;
+	r->in_service = isr;
 	rx_count++;
 	slot_release(sint);
 }
@@ -163,16 +188,20 @@ static void slot_take(unsigned int sint, uint8_t vector)
 /* SINT_MSG's handler: take the message, then EOI. */
 static void msg_handler(struct vid_guest_regs *regs)
 {
+	bool isr = in_service(regs->vector);	/* exits first: see above */
+
 	irq_count[regs->vector]++;
-	slot_take(SINT_MSG, regs->vector);
+	slot_take(SINT_MSG, regs->vector, isr);
 	x2apic_eoi();
 }
 
 /* SINT_AEOI's handler: auto-EOI, so no EOI here. */
 static void aeoi_handler(struct vid_guest_regs *regs)
 {
+	bool isr = in_service(regs->vector);	/* exits first: see above */
+
 	irq_count[regs->vector]++;
-	slot_take(SINT_AEOI, regs->vector);
+	slot_take(SINT_AEOI, regs->vector, isr);
 }
 
 static void count_eoi(struct vid_guest_regs *regs)
@@ -212,6 +241,7 @@ static void synic_on(void)
 	wrmsr(HV_MSR_SINT(SINT_AEOI), VEC_AEOI | SINT_AUTO_EOI);
 	wrmsr(HV_MSR_SINT(SINT_POLL), SINT_POLLING);
 	wrmsr(HV_MSR_SINT(SINT_CLOCK), SINT_POLLING);
+	wrmsr(HV_MSR_SINT(SINT_EVT), VEC_EVT);
 }
 
 static void stimer_set(unsigned int n, uint64_t config, uint64_t count)
@@ -517,7 +547,7 @@ static void guest_periodic_busy(unsigned int vp)
 	w = m->timer.expiration;
 	__GUEST_ASSERT(w > e0 && (w - e0) % PERIOD == 0 && w <= t, w - e0,
 		       t - e0, "the waiting expiry");
-	GUEST_ASSERT_EQ(0, m->flags);
+	/* (The next period may already have found it busy: no flag check.) */
 	slot_release(SINT_POLL);
 	/* The next one: on the grid, after the EOM, the missed ones skipped. */
 	while (!m->type)
@@ -560,8 +590,7 @@ static void guest_auto_eoi(unsigned int vp)
 	stimer_set(0, STIMER_ENABLE | STIMER_SINT(SINT_MSG), 1);
 	wait_rx(3);
 	GUEST_ASSERT_EQ(1, rx_log[2].in_service);
-	GUEST_SYNC(irq_count[VEC_AEOI], irq_count[VEC_MSG],
-		   irq_count[VEC_LOW]);
+	GUEST_SYNC(rx_vec[VEC_AEOI], rx_vec[VEC_MSG], irq_count[VEC_LOW]);
 }
 
 /* Direct mode: an APIC interrupt, no message; one-shot and periodic. */
@@ -666,7 +695,7 @@ static void guest_masked(unsigned int vp)
 	wrmsr(HV_MSR_SCONTROL, 1);
 	wait_rx(3);
 	GUEST_ASSERT_EQ(3, rx_log[2].expiration);
-	GUEST_SYNC(rx_count, irq_count[VEC_MSG]);
+	GUEST_SYNC(rx_count, rx_vec[VEC_MSG]);
 }
 
 /* The shortest period: a count of 1 (100 ns) runs every 100 us. */
@@ -681,10 +710,105 @@ static void guest_min_period(unsigned int vp)
 	wrmsr(HV_MSR_STIMER_CONFIG(0), 0);
 	for (i = 1; i < 5; i++) {
 		d = rx_log[i].expiration - rx_log[i - 1].expiration;
-		__GUEST_ASSERT(d >= 1000 && d % 1000 == 0, d, i,
-			       "100 us grid");
+		__GUEST_ASSERT(d >= 1000 && d % 1000 == 0, rx_log[i].expiration,
+			       rx_log[i - 1].expiration, "100 us grid");
 	}
 	GUEST_SYNC(rx_count);
+}
+
+/*
+ * The root's messages (VID_PARTITION_POST_MESSAGE) into the slot a
+ * periodic timer of the VP also posts to: two senders on two CPUs, the
+ * guest taking each message in its handler. Root messages carry a
+ * sequence number; none may be lost, doubled or reordered.
+ */
+#define ROOT_MSG_TYPE		0x1234
+#define ROOT_MSGS		300
+
+static uint64_t root_rx, timer_rx, rx_errors;
+/* The first unexpected slot: type, payload size, first payload word. */
+static uint64_t bad_type, bad_size, bad_seq;
+
+static void mixed_handler(struct vid_guest_regs *regs)
+{
+	struct synic_msg *m = slot(SINT_MSG);
+
+	in_service(regs->vector);	/* exits first: see rx_count */
+	if (!m->type) {
+		/* Spurious (see irq_count); the root may fill it meanwhile. */
+		x2apic_eoi();
+		return;
+	}
+	if (m->type == HVMSG_TIMER_EXPIRED && m->size == 24)
+		timer_rx++;
+	else if (m->type == ROOT_MSG_TYPE && m->size == 8 &&
+		 m->payload[0] == root_rx)
+		root_rx++;
+	else if (!rx_errors++)
+		bad_type = m->type, bad_size = m->size, bad_seq = m->payload[0];
+	slot_release(SINT_MSG);
+	x2apic_eoi();
+}
+
+static void guest_two_senders(unsigned int vp)
+{
+	synic_on();
+	guest_install_handler(VEC_MSG, mixed_handler);
+	stimer_set(0, STIMER_ENABLE | STIMER_PERIODIC | STIMER_SINT(SINT_MSG),
+		   MS);
+	GUEST_SYNC(0);
+	while (root_rx < ROOT_MSGS && !rx_errors)
+		sti_hlt();
+	cli();
+	wrmsr(HV_MSR_STIMER_CONFIG(0), 0);
+	GUEST_SYNC(root_rx, timer_rx, rx_errors);
+}
+
+/*
+ * Event flags from the root (VID_PARTITION_SIGNAL_EVENT): a flag that
+ * goes from clear to set interrupts, one already set does not.
+ */
+static uint64_t evt_word(unsigned int sint, unsigned int flag)
+{
+	return __atomic_load_n((uint64_t *)(EVT_PAGE + sint * 256) + flag / 64,
+			       __ATOMIC_SEQ_CST);
+}
+
+static void take_interrupts(void)
+{
+	sti();
+	__asm__ volatile("nop; nop" ::: "memory");
+	cli();
+}
+
+static void guest_events(unsigned int vp)
+{
+	uint64_t n;
+
+	synic_on();
+	guest_install_handler(VEC_EVT, count_eoi);
+	GUEST_SYNC(0);
+	/* The root set flags 100 and 2047: one interrupt (or its twin). */
+	take_interrupts();
+	n = irq_count[VEC_EVT];
+	GUEST_ASSERT(n == 1 || n == 2);
+	GUEST_ASSERT_EQ(1ULL << (100 % 64), evt_word(SINT_EVT, 100));
+	GUEST_ASSERT_EQ(1ULL << 63, evt_word(SINT_EVT, 2047));
+	GUEST_SYNC(1);
+	/* The root set flag 100 again: already set, no interrupt. */
+	take_interrupts();
+	GUEST_ASSERT_EQ(n, irq_count[VEC_EVT]);
+	/* Cleared by the guest, the next signal interrupts again. */
+	__atomic_fetch_and((uint64_t *)(EVT_PAGE + SINT_EVT * 256) + 1,
+			   ~(1ULL << (100 % 64)), __ATOMIC_SEQ_CST);
+	GUEST_SYNC(2);
+	take_interrupts();
+	GUEST_ASSERT(irq_count[VEC_EVT] > n);
+	GUEST_ASSERT_EQ(1ULL << (100 % 64), evt_word(SINT_EVT, 100));
+	/* No other SINT's flags were touched. */
+	GUEST_ASSERT_EQ(0, evt_word(SINT_EVT - 1, 2047));
+	GUEST_ASSERT_EQ(0, evt_word(SINT_EVT + 1, 0));
+	GUEST_SYNC(3);
 }
 
 /* Bit i: access i below raised #GP. */
@@ -827,7 +951,7 @@ TEST(auto_eoi_and_normal_eoi)
 	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
 	EXPECT_EQ(2, uc.args[0]);	/* VEC_AEOI: auto-EOI, then normal */
 	EXPECT_EQ(1, uc.args[1]);
-	EXPECT_EQ(1, uc.args[2]);
+	EXPECT_LE(1, uc.args[2]);
 	vid_guest_destroy(&g);
 }
 
@@ -838,9 +962,7 @@ TEST(stimer_direct_mode)
 
 	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_direct);
 	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
-	/* One more may have been pending when the guest stopped it. */
 	EXPECT_LE(6, uc.args[0]);
-	EXPECT_GE(7, uc.args[0]);
 	vid_guest_destroy(&g);
 }
 
@@ -875,6 +997,108 @@ TEST(stimer_minimum_period)
 
 	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_min_period);
 	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	vid_guest_destroy(&g);
+}
+
+struct vp_run {
+	struct vid_guest *g;
+	struct vid_ucall uc;
+	int r;
+};
+
+static void *vp_run_fn(void *arg)
+{
+	struct vp_run *t = arg;
+
+	t->r = vid_guest_run_vp(t->g, 0, &t->uc);
+	return NULL;
+}
+
+TEST(root_and_timer_post_into_one_slot)
+{
+	struct vid_post_message pm = { .sint = SINT_MSG };
+	struct vp_run t = {};
+	unsigned long busy = 0;
+	struct vid_guest g;
+	pthread_t th;
+	uint64_t i;
+	int r;
+
+	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_two_senders);
+	ASSERT_RUN_UCALL(&g, 0, &t.uc, UCALL_SYNC);
+	t.g = &g;
+	ASSERT_EQ(0, pthread_create(&th, NULL, vp_run_fn, &t));
+	pm.message.message_type = ROOT_MSG_TYPE;
+	pm.message.payload_size = 8;
+	for (i = 0; i < ROOT_MSGS; i++) {
+		unsigned int tries = 0;
+
+		pm.message.payload[0] = i;
+		/* A busy slot: the guest's EOM will free it. */
+		while ((r = ioctl(g.part_fd, VID_PARTITION_POST_MESSAGE,
+				  &pm)) && errno == EAGAIN && ++tries < 20000) {
+			busy++;
+			usleep(100);
+		}
+		if (r) {
+			struct synic_msg *m = vid_guest_gpa(&g, MSG_PAGE +
+							    SINT_MSG * 256);
+
+			TH_LOG("message %llu: %s; guest: %llu root %llu timer %llu errors; slot type %#x flags %#x seq %llu",
+			       (unsigned long long)i, strerror(errno),
+			       (unsigned long long)VID_GUEST_GLOBAL(&g, root_rx),
+			       (unsigned long long)VID_GUEST_GLOBAL(&g, timer_rx),
+			       (unsigned long long)VID_GUEST_GLOBAL(&g, rx_errors),
+			       m->type, m->flags,
+			       (unsigned long long)m->payload[0]);
+			TH_LOG("first bad slot: type %#llx size %llu seq %llu",
+			       (unsigned long long)VID_GUEST_GLOBAL(&g, bad_type),
+			       (unsigned long long)VID_GUEST_GLOBAL(&g, bad_size),
+			       (unsigned long long)VID_GUEST_GLOBAL(&g, bad_seq));
+		}
+		ASSERT_EQ(0, r);
+	}
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, t.r);
+	ASSERT_UCALL(&t.uc, UCALL_SYNC);
+	EXPECT_EQ(ROOT_MSGS, t.uc.args[0]);
+	EXPECT_EQ(0, t.uc.args[2]);
+	EXPECT_LT(0, t.uc.args[1]);
+	TH_LOG("%llu timer messages; the root found the slot busy %lu times",
+	       (unsigned long long)t.uc.args[1], busy);
+	vid_guest_destroy(&g);
+}
+
+TEST(root_signals_event_flags)
+{
+	struct vid_signal_event se = { .sint = SINT_EVT, .flag = 100 };
+	struct vid_guest g;
+	struct vid_ucall uc;
+
+	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_events);
+	/* Before the guest enabled its SynIC pages: refused. */
+	ASSERT_ERRNO(EBUSY, ioctl(g.part_fd, VID_PARTITION_SIGNAL_EVENT, &se));
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	ASSERT_EQ(0, ioctl(g.part_fd, VID_PARTITION_SIGNAL_EVENT, &se));
+	se.flag = 2047;
+	ASSERT_EQ(0, ioctl(g.part_fd, VID_PARTITION_SIGNAL_EVENT, &se));
+	se.flag = 2048;
+	ASSERT_ERRNO(EINVAL, ioctl(g.part_fd, VID_PARTITION_SIGNAL_EVENT,
+				   &se));
+	/* A masked SINT takes no events. */
+	se.flag = 1;
+	se.sint = SINT_OFF;
+	ASSERT_ERRNO(EBUSY, ioctl(g.part_fd, VID_PARTITION_SIGNAL_EVENT, &se));
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	EXPECT_EQ(1, uc.args[0]);
+	se.sint = SINT_EVT;
+	se.flag = 100;
+	ASSERT_EQ(0, ioctl(g.part_fd, VID_PARTITION_SIGNAL_EVENT, &se));
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	EXPECT_EQ(2, uc.args[0]);
+	ASSERT_EQ(0, ioctl(g.part_fd, VID_PARTITION_SIGNAL_EVENT, &se));
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	EXPECT_EQ(3, uc.args[0]);
 	vid_guest_destroy(&g);
 }
 

@@ -205,8 +205,14 @@ static hv_status_t hv_port_check_info(struct hv_partition *p,
 		return HV_STATUS_INVALID_PARAMETER;
 	}
 	if (info->sink) {
+		const struct hv_port_sink_ops *ops = info->sink->ops;
+
 		/* A root consumer has no SynIC target nor flag base. */
 		if (info->target_vp || info->target_sint || info->base_flag)
+			return HV_STATUS_INVALID_PARAMETER;
+		/* The one call of its type must be there, and ->release(). */
+		if (!ops || !ops->release ||
+		    !(event ? !!ops->signal_event : !!ops->post_message))
 			return HV_STATUS_INVALID_PARAMETER;
 		return HV_STATUS_SUCCESS;
 	}
@@ -532,11 +538,14 @@ hv_status_t hv_call_signal_event_direct(u64 partition_id, u32 vp_index,
 hv_status_t hv_call_set_sint_notifier(u64 partition_id,
 				      struct hv_sint_notifier *n)
 {
-	struct hv_partition *p = hv_partition_get_locked(partition_id);
 	struct hv_sint_notifier *old;
+	struct hv_partition *p;
 	struct hv_ports *ports;
 	hv_status_t status;
 
+	if (n && (!n->ops || !n->ops->ready || !n->ops->release))
+		return HV_STATUS_INVALID_PARAMETER;
+	p = hv_partition_get_locked(partition_id);
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
 	status = HV_STATUS_INVALID_PARTITION_STATE;

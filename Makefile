@@ -136,3 +136,29 @@ clean:
 build/bin/vidbench: tools/vidbench.c tools/libvid/libvid.c tools/libvid/libvid.h uapi/linux/vid.h
 	@mkdir -p build/bin
 	$(CC) $(CFLAGS_USER) -Itools/libvid -o $@ tools/vidbench.c tools/libvid/libvid.c
+
+# The VMBus channel-management server (vmbus/server*.c) parses guest
+# messages: its tests (a model of Linux's hv_vmbus as the guest, a fake
+# embedder) run under ASan and UBSan, and it has a libFuzzer target that
+# scripts/fuzz.sh runs from selftests/fuzz/corpus/vmbus_msg.
+VMBUS_SERVER_SRCS := vmbus/server.c vmbus/server_channel.c vmbus/server_gpadl.c \
+	selftests/unit/vmbus_server_check.c
+VMBUS_SERVER_DEPS := $(VMBUS_SERVER_SRCS) vmbus/server.h vmbus/server_int.h \
+	vmbus/msg.h selftests/unit/kshim.h selftests/unit/kshim_uuid.h
+
+.PHONY: unit-vmbus-server
+unit: unit-vmbus-server
+unit-vmbus-server: build/unit/vmbus_server_test
+	ASAN_OPTIONS=detect_leaks=0 build/unit/vmbus_server_test
+
+build/unit/vmbus_server_test: selftests/unit/vmbus_server_test.c $(VMBUS_SERVER_DEPS)
+	@mkdir -p build/unit
+	$(CC) -O2 -g -Wall -Werror $(UNIT_SAN) -Iselftests/unit \
+		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
+		selftests/unit/vmbus_server_test.c $(VMBUS_SERVER_SRCS)
+
+build/fuzz/vmbus_msg_fuzz: selftests/fuzz/vmbus_msg_fuzz.c $(VMBUS_SERVER_DEPS)
+	@mkdir -p build/fuzz
+	clang -O1 -g -Wall -Werror -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Iselftests/unit -o $@ \
+		selftests/fuzz/vmbus_msg_fuzz.c $(VMBUS_SERVER_SRCS)

@@ -10,7 +10,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
-TARGETS=(vmbus_ring)
+TARGETS=(vmbus_ring vmbus_msg)
 SECS=${FUZZ_SECONDS:-20}
 n=0 failed=0
 log=$(mktemp)

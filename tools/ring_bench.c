@@ -16,12 +16,26 @@
  *
  * The anchor is memcpy() of the same payloads, one after another into a
  * destination the size of the ring's data area (wrapping), on one CPU:
- * the cost of moving those bytes once. Rounds alternate (anchor, ring,
- * anchor, ring, ...); each line gives the medians, the median of the
- * per-round ratios and their spread:
+ * the cost of moving those bytes once, within one core's caches.
+ *
+ * A ring between two CPUs cannot reach that: every line the producer
+ * writes must travel to the consumer's core. So each round also times
+ * the cross-core limit, "xcore": the same payloads through the simplest
+ * correct two-thread queue in a buffer of the same size (FastForward
+ * style: each slot a full flag and the payload, no shared index, no
+ * validation, no signalling) with the same two threads and copies.
+ *
+ * Rounds alternate (anchor, xcore, ring, anchor, ...); each line gives
+ * the medians, the median of the per-round ring/anchor ratios and their
+ * spread, then the median ring/xcore ratio:
  *   BENCH ring_native_<size> vid=<v><unit> anchor=<v><unit> ratio=<r>
- *	   spread=<min>-<max>
+ *	   spread=<min>-<max> xcore=<v><unit> xcore_x=<r>
  * with GB/s of payload, or millions of packets a second for 64 B.
+ *
+ * The two threads spin; on a machine busy with other work they are often
+ * not running at the same time, and a round measures the scheduler. Each
+ * round prints the share of its two CPUs it got (cpu_share), and a note
+ * follows when it was well below 1: then run it under chrt -f 1.
  *
  * Batches: both sides run as a VSP draining or filling a burst does, the
  * producer appending up to a batch of packets per vmbus_ring_publish(),
@@ -56,6 +70,7 @@ struct bench_ring {
 	void **pages;		/* header page, then the data pages */
 	u32 npages;
 	u8 *anchor_dst;		/* the anchor's destination: data-area size */
+	u8 *xcore_area;		/* the cross-core queue: data-area size */
 };
 
 /* Each side's view on its own cache lines, away from the other's. */
@@ -68,7 +83,12 @@ struct side {
 	int cpu;
 };
 
-static int go;		/* the round starts: atomic accesses */
+/*
+ * The round starts when main and both threads are here: they sleep until
+ * then, so main runs even if the threads are real-time (chrt) and have
+ * both CPUs.
+ */
+static pthread_barrier_t start;
 
 /*
  * A round moves up to its packet count, but the producer stops after
@@ -92,11 +112,37 @@ static double now(void)
 }
 
 /*
- * The share of its two CPUs the last ring round got (process CPU time
- * over twice the wall time): well below 1, other load descheduled the
- * spinning threads and the round measured the scheduler, not the ring.
+ * A two-thread round's clock, read by the threads themselves (main may
+ * share a CPU with one of them): from the producer's start to the
+ * consumer's end, and each one's CPU time. The share of their two CPUs
+ * they got: well below 1, other load descheduled the spinning threads
+ * and the round measured the scheduler, not the ring.
  */
-static double cpu_share;
+static double t_start, t_end, cpu_thread[2];
+
+static double round_begin(bool producer)
+{
+	if (producer)
+		t_start = now();
+	return clock_s(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static void round_end(bool producer, double cpu0)
+{
+	cpu_thread[producer] = clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	if (!producer)
+		t_end = now();
+}
+
+static double round_seconds(void)
+{
+	return t_end - t_start;
+}
+
+static double round_share(void)
+{
+	return (cpu_thread[0] + cpu_thread[1]) / (2 * round_seconds());
+}
 
 static void pin(int cpu)
 {
@@ -141,6 +187,7 @@ static void ring_setup(struct bench_ring *br)
 		VMBUS_RING_FEAT_PENDING_SEND_SZ;
 	br->anchor_dst = aligned_alloc(64, n * PAGE_SIZE);
 	memset(br->anchor_dst, 0, n * PAGE_SIZE);
+	br->xcore_area = aligned_alloc(PAGE_SIZE, n * PAGE_SIZE);
 }
 
 /*
@@ -162,11 +209,11 @@ static void *producer(void *arg)
 	bool sig;
 	int ret;
 
-	double deadline;
+	double deadline, cpu0;
 
 	pin(s->cpu);
-	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-		cpu_relax();
+	pthread_barrier_wait(&start);
+	cpu0 = round_begin(true);
 	deadline = now() + ROUND_SECONDS;
 	for (i = 0; i < s->count; i++) {
 		if (i % 4096 == 0 && now() > deadline)
@@ -193,6 +240,7 @@ static void *producer(void *arg)
 	}
 	vmbus_ring_publish(&s->ring);
 	__atomic_store_n(&sent, i, __ATOMIC_RELEASE);
+	round_end(true, cpu0);
 	return NULL;
 }
 
@@ -202,13 +250,14 @@ static void *consumer(void *arg)
 	u32 size = ALIGN(16 + s->payload, 8);
 	struct vmbus_ring_pkt pkt;
 	u64 i, sum = 0;
+	double cpu0;
 	bool sig;
 	int ret;
 
 	pin(s->cpu);
 	vmbus_ring_mask(&s->ring);
-	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-		cpu_relax();
+	pthread_barrier_wait(&start);
+	cpu0 = round_begin(false);
 	for (i = 0; i < __atomic_load_n(&sent, __ATOMIC_ACQUIRE); i++) {
 		if (batch == 1) {
 			while ((ret = vmbus_ring_read(&s->ring, s->buf, size,
@@ -238,6 +287,7 @@ static void *consumer(void *arg)
 		}
 		sum += pkt.len;
 	}
+	round_end(false, cpu0);
 	s->sum = sum;
 	s->count = i;
 	return NULL;
@@ -249,7 +299,6 @@ static double run_ring(struct bench_ring *br, u32 payload, u64 count)
 	struct side *p, *c;
 	pthread_t tp, tc;
 	struct vmbus_ring_hdr *hdr = br->pages[0];
-	double t0, t1, c0;
 
 	hdr->read_index = 0;
 	hdr->write_index = 0;
@@ -275,18 +324,14 @@ static double run_ring(struct bench_ring *br, u32 payload, u64 count)
 	memset(p->buf, 0x5a, payload);
 	memset(c->buf, 0, 16 + payload);
 
-	go = 0;
 	sent = ~0ULL;
+	pthread_barrier_init(&start, NULL, 3);
 	pthread_create(&tp, NULL, producer, p);
 	pthread_create(&tc, NULL, consumer, c);
-	usleep(20000);
-	c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-	t0 = now();
-	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	pthread_barrier_wait(&start);
 	pthread_join(tc, NULL);
-	t1 = now();
 	pthread_join(tp, NULL);
-	cpu_share = (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0) / (2 * (t1 - t0));
+	pthread_barrier_destroy(&start);
 	count = c->count;
 	if (count != sent || c->sum != count * ALIGN(16 + payload, 8)) {
 		fprintf(stderr, "ring_bench: lost packets\n");
@@ -296,7 +341,123 @@ static double run_ring(struct bench_ring *br, u32 payload, u64 count)
 	free(c->buf);
 	free(p);
 	free(c);
-	return count / (t1 - t0);
+	return count / round_seconds();
+}
+
+/* The cross-core limit: a FastForward queue of ring size; packets/s. */
+struct xslot {
+	u64 full;
+	u8 data[];
+};
+
+struct xside {
+	u8 *area, *buf;
+	u32 payload, stride, nslots;
+	u64 count;
+	int cpu;
+};
+
+static struct xslot *xslot(struct xside *x, u64 i)
+{
+	return (struct xslot *)(x->area + (i % x->nslots) * x->stride);
+}
+
+static void *xproducer(void *arg)
+{
+	struct xside *x = arg;
+	double deadline, cpu0;
+	struct xslot *sl;
+	u64 i;
+
+	pin(x->cpu);
+	pthread_barrier_wait(&start);
+	cpu0 = round_begin(true);
+	deadline = now() + ROUND_SECONDS;
+	for (i = 0; i < x->count; i++) {
+		if (i % 4096 == 0 && now() > deadline)
+			break;
+		sl = xslot(x, i);
+		while (__atomic_load_n(&sl->full, __ATOMIC_ACQUIRE))
+			cpu_relax();
+		x->buf[0] = (u8)i;
+		memcpy(sl->data, x->buf, x->payload);
+		__atomic_store_n(&sl->full, 1, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&sent, i, __ATOMIC_RELEASE);
+	round_end(true, cpu0);
+	return NULL;
+}
+
+static void *xconsumer(void *arg)
+{
+	struct xside *x = arg;
+	struct xslot *sl;
+	double cpu0;
+	u64 i;
+
+	pin(x->cpu);
+	pthread_barrier_wait(&start);
+	cpu0 = round_begin(false);
+	for (i = 0; i < __atomic_load_n(&sent, __ATOMIC_ACQUIRE); i++) {
+		sl = xslot(x, i);
+		while (!__atomic_load_n(&sl->full, __ATOMIC_ACQUIRE) &&
+		       i < __atomic_load_n(&sent, __ATOMIC_ACQUIRE))
+			cpu_relax();
+		if (!__atomic_load_n(&sl->full, __ATOMIC_ACQUIRE))
+			break;
+		memcpy(x->buf, sl->data, x->payload);
+		if (x->buf[0] != (u8)i) {
+			fprintf(stderr, "ring_bench: xcore lost packet %llu\n",
+				(unsigned long long)i);
+			exit(1);
+		}
+		__atomic_store_n(&sl->full, 0, __ATOMIC_RELEASE);
+	}
+	round_end(false, cpu0);
+	x->count = i;
+	return NULL;
+}
+
+static double run_xcore(struct bench_ring *br, u32 payload, u64 count)
+{
+	struct xside *p, *c;
+	pthread_t tp, tc;
+	u32 stride = ALIGN(8 + payload, 64);
+
+	p = aligned_alloc(128, ALIGN(sizeof(*p), 128));
+	c = aligned_alloc(128, ALIGN(sizeof(*c), 128));
+	memset(p, 0, sizeof(*p));
+	p->area = br->xcore_area;
+	p->stride = stride;
+	p->nslots = ring_pages * PAGE_SIZE / stride;
+	p->payload = payload;
+	p->count = count;
+	*c = *p;
+	p->cpu = 0;
+	c->cpu = 1;
+	p->buf = aligned_alloc(64, ALIGN(payload, 64));
+	c->buf = aligned_alloc(64, ALIGN(payload, 64));
+	memset(p->buf, 0x5a, payload);
+	memset(br->xcore_area, 0, ring_pages * PAGE_SIZE);
+
+	sent = ~0ULL;
+	pthread_barrier_init(&start, NULL, 3);
+	pthread_create(&tp, NULL, xproducer, p);
+	pthread_create(&tc, NULL, xconsumer, c);
+	pthread_barrier_wait(&start);
+	pthread_join(tc, NULL);
+	pthread_join(tp, NULL);
+	pthread_barrier_destroy(&start);
+	count = c->count;
+	if (count != sent) {
+		fprintf(stderr, "ring_bench: xcore lost packets\n");
+		exit(1);
+	}
+	free(p->buf);
+	free(c->buf);
+	free(p);
+	free(c);
+	return count / round_seconds();
 }
 
 /* The anchor, memcpy() of the payloads into a ring-sized area: per s. */
@@ -340,7 +501,7 @@ static void bench(struct bench_ring *br, const char *name, u32 payload,
 		  u64 bytes, unsigned int most)
 {
 	double vid[MAX_ROUNDS], anchor[MAX_ROUNDS], ratio[MAX_ROUNDS], r;
-	double share[MAX_ROUNDS];
+	double share[MAX_ROUNDS], xcore[MAX_ROUNDS], xratio[MAX_ROUNDS];
 	u64 count = (u64)(bytes * scale) / payload;
 	bool pkts = payload < 1024;
 	const char *unit = pkts ? "Mpkt/s" : "GB/s";
@@ -353,12 +514,16 @@ static void bench(struct bench_ring *br, const char *name, u32 payload,
 	for (i = 0; i < rounds; i++) {
 		r = run_anchor(br, payload, count);
 		anchor[i] = pkts ? r / 1e6 : r * payload / 1e9;
+		r = run_xcore(br, payload, count);
+		xcore[i] = pkts ? r / 1e6 : r * payload / 1e9;
 		r = run_ring(br, payload, count);
+		share[i] = round_share();
 		vid[i] = pkts ? r / 1e6 : r * payload / 1e9;
 		ratio[i] = vid[i] / anchor[i];
-		share[i] = cpu_share;
-		printf("# %s round %d: vid=%.2f%s anchor=%.2f%s cpu_share=%.2f\n",
-		       name, i + 1, vid[i], unit, anchor[i], unit, share[i]);
+		xratio[i] = vid[i] / xcore[i];
+		printf("# %s round %d: vid=%.2f%s anchor=%.2f%s xcore=%.2f%s cpu_share=%.2f\n",
+		       name, i + 1, vid[i], unit, anchor[i], unit, xcore[i],
+		       unit, share[i]);
 	}
 	if (median(share, rounds) < 0.9)
 		printf("# %s: the ring's threads got %.0f%% of their CPUs (other load): the rates below are the scheduler's\n",
@@ -366,7 +531,9 @@ static void bench(struct bench_ring *br, const char *name, u32 payload,
 	printf("BENCH %s vid=%.1f%s anchor=%.1f%s ratio=%.3f spread=",
 	       name, median(vid, rounds), unit, median(anchor, rounds), unit,
 	       median(ratio, rounds));
-	printf("%.3f-%.3f\n", ratio[0], ratio[rounds - 1]);
+	printf("%.3f-%.3f xcore=%.1f%s xcore_x=%.2f\n", ratio[0],
+	       ratio[rounds - 1], median(xcore, rounds), unit,
+	       median(xratio, rounds));
 	fflush(stdout);
 }
 

@@ -169,7 +169,7 @@ static void guest_self_ipi(unsigned int vp)
 
 static void guest_timer(unsigned int vp)
 {
-	uint64_t t0;
+	uint64_t t0, base;
 
 	guest_install_handler(TIMER_VECTOR, count_and_eoi);
 	x2apic_on();
@@ -188,15 +188,24 @@ static void guest_timer(unsigned int vp)
 	wait_count(TIMER_VECTOR, 6);
 	x2apic_write(APIC_LVTT, TIMER_VECTOR | LVT_PERIODIC | LVT_MASKED);
 	x2apic_write(APIC_TMICT, 0);
+	/*
+	 * An expiry that reached IRR before the mask is still delivered,
+	 * as on hardware: take it now, then nothing more may come.
+	 */
+	sti();
+	__asm__ volatile("nop; nop" ::: "memory");
+	cli();
+	base = COUNT(TIMER_VECTOR);
+	GUEST_ASSERT(base == 6 || base == 7);
 
-	/* TSC deadline. */
+	/* TSC deadline: exactly one more, not before the deadline. */
 	x2apic_write(APIC_LVTT, TIMER_VECTOR | LVT_TSC_DEADLINE);
 	t0 = rdtsc();
 	wrmsr(MSR_TSC_DEADLINE, t0 + 100000);
-	wait_count(TIMER_VECTOR, 7);
+	wait_count(TIMER_VECTOR, base + 1);
 	GUEST_ASSERT(rdtsc() >= t0 + 100000);
 	GUEST_ASSERT_EQ(0, rdmsr(MSR_TSC_DEADLINE));
-	GUEST_SYNC(COUNT(TIMER_VECTOR));
+	GUEST_SYNC(COUNT(TIMER_VECTOR) - base);
 }
 
 /* HLT with interrupts on: the host wakes it with an interrupt. */
@@ -324,7 +333,7 @@ TEST(timer_oneshot_periodic_deadline)
 
 	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_timer);
 	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
-	EXPECT_EQ(7, uc.args[0]);
+	EXPECT_EQ(1, uc.args[0]);	/* the deadline interrupt, once */
 	vid_guest_destroy(&g);
 }
 

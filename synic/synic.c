@@ -213,11 +213,6 @@ hv_status_t hv_synic_signal_event(struct hv_vp *vp, u8 sint, u16 flag)
 	return status;
 }
 
-/* Default for hv_port_sint_retry() until port.c queues messages. */
-void __weak hv_port_sint_retry(struct hv_vp *vp, u8 sint)
-{
-}
-
 /* The guest may have made delivery possible: retry in VP context. */
 static void hv_synic_kick_retry(struct hv_vp *vp)
 {

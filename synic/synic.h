@@ -81,8 +81,7 @@ void hv_ports_destroy(struct hv_partition *p);
  * again: the guest wrote EOM, or wrote SCONTROL, SIMP or a SINT. Called
  * from hv_synic_process(), VP context of @vp (preemption off, no lock
  * held), once per SINT that refused a sender since the last call.
- * Senders that queued a message retry it here. synic.c has a weak no-op
- * default until port.c provides one.
+ * Senders that queued a message retry it here (port.c tells the VMM).
  */
 void hv_port_sint_retry(struct hv_vp *vp, u8 sint);
 

@@ -15,8 +15,9 @@
  * the end; the root reaches them through one kernel address per page (the
  * pages of a GPADL are guest RAM, contiguous only by chance), so every
  * copy here is split at page boundaries and at the end of the ring
- * explicitly. When the pages do happen to be virtually contiguous the
- * copies take one memcpy() per side of the wrap instead.
+ * explicitly: one memcpy() per run of virtually contiguous pages (guest
+ * RAM on huge pages has long runs; all of the ring, one per side of the
+ * wrap).
  *
  * The guest is untrusted. The root never reads back the index it owns
  * (read_index as the reader, write_index as the writer): it keeps its own
@@ -25,7 +26,8 @@
  * is re-read only when the cached value says the ring is empty (reader)
  * or too full (writer). A packet is copied whole into the caller's buffer
  * before anything in it is trusted; the lengths that are then checked are
- * those of the copy. Anything inconsistent makes the ring "broken": that
+ * those of the copy, and so is the trailer (its upper half; the lower one
+ * is not looked at). Anything inconsistent makes the ring "broken": that
  * call and every later one return -EBADMSG, and the caller closes the
  * channel (that one alone). Nothing here allocates, sleeps or logs.
  *
@@ -61,6 +63,7 @@
 #define VID_VMBUS_RING_H
 
 #ifdef __KERNEL__
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/uio.h>
 #else

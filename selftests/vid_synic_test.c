@@ -11,7 +11,7 @@
  * the SynIC to be enabled; the shortest period; the privileges (CPUID
  * 0x40000003) without which the MSRs fault; and from the root: event
  * flags, and messages posted while the VP's own timer posts into the
- * same slot.
+ * same slot; INIT's reset of the SynIC.
  *
  * Time: the guest reads the reference counter through a timer message
  * (a one-shot timer whose count lies in the past expires at once and
@@ -811,6 +811,44 @@ static void guest_events(unsigned int vp)
 	GUEST_SYNC(3);
 }
 
+/*
+ * INIT resets the SynIC: VP 1 sets its SynIC up and starts a timer, VP 0
+ * sends it INIT and a SIPI, and VP 1 reads the registers back in the
+ * real-mode code the SIPI starts (at SIPI_VECTOR << 12): SIMP, SINT2
+ * and STIMER0_CONFIG, reported in RDI, RSI and RBX.
+ */
+#define SIPI_VECTOR	0x08
+static const uint8_t sipi_stub[] = {
+	0x66, 0xb9, 0x83, 0x00, 0x00, 0x40,	/* mov $SIMP, %ecx */
+	0x0f, 0x32,				/* rdmsr */
+	0x66, 0x89, 0xc7,			/* mov %eax, %edi */
+	0x66, 0xb9, 0x92, 0x00, 0x00, 0x40,	/* mov $SINT2, %ecx */
+	0x0f, 0x32,				/* rdmsr */
+	0x66, 0x89, 0xc6,			/* mov %eax, %esi */
+	0x66, 0xb9, 0xb0, 0x00, 0x00, 0x40,	/* mov $STIMER0_CONFIG, %ecx */
+	0x0f, 0x32,				/* rdmsr */
+	0x66, 0x89, 0xc3,			/* mov %eax, %ebx */
+	0x66, 0xb8, UCALL_VALUE, 0x00, 0x00, 0x00, /* mov $UCALL_VALUE, %eax */
+	0x66, 0xe7, VID_UCALL_PORT,		/* out %eax, $0xe8 */
+	0xf4,					/* hlt */
+};
+
+static void guest_init_reset(unsigned int vp)
+{
+	if (vp == 1) {
+		synic_on();
+		stimer_set(0, STIMER_ENABLE | STIMER_PERIODIC |
+			   STIMER_SINT(SINT_MSG), MS);
+		wait_rx(1);
+		GUEST_SYNC(rdmsr(HV_MSR_SINT(SINT_MSG)));
+		return;
+	}
+	x2apic_on();
+	x2apic_write_reg(APIC_ICR, (1ULL << 32) | 0x4500);	/* INIT */
+	x2apic_write_reg(APIC_ICR, (1ULL << 32) | 0x600 | SIPI_VECTOR);
+	GUEST_SYNC(0);
+}
+
 /* Bit i: access i below raised #GP. */
 static void guest_gates(unsigned int vp)
 {
@@ -997,6 +1035,25 @@ TEST(stimer_minimum_period)
 
 	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_min_period);
 	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	vid_guest_destroy(&g);
+}
+
+TEST(init_resets_the_synic)
+{
+	struct vid_guest g;
+	struct vid_ucall uc;
+
+	VID_GUEST_CREATE_C_OR_SKIP(&g, 2, guest_init_reset);
+	memcpy(vid_guest_gpa(&g, SIPI_VECTOR << 12), sipi_stub,
+	       sizeof(sipi_stub));
+	ASSERT_RUN_UCALL(&g, 1, &uc, UCALL_SYNC);
+	EXPECT_EQ(VEC_MSG, uc.args[0]);
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	/* VP 1 takes the INIT and the SIPI, and reads its SynIC. */
+	ASSERT_RUN_UCALL(&g, 1, &uc, UCALL_VALUE);
+	EXPECT_EQ(0, uc.args[0]);		/* SIMP off */
+	EXPECT_EQ(SINT_MASKED, uc.args[1]);	/* SINT2 masked */
+	EXPECT_EQ(0, uc.args[3]);		/* STIMER0 stopped */
 	vid_guest_destroy(&g);
 }
 

@@ -31,7 +31,8 @@ struct hv_vp;
  * SLAT (second-level address translation) ops run in process context with
  * the partition's lock held; table pages come from the partition's pool.
  * @slat_map: map @count guest frames from @gfn to host frames @pfns with
- *	HV_MAP_GPA_* rights; HV_STATUS_INSUFFICIENT_MEMORY when the pool is
+ *	HV_MAP_GPA_* rights (with HV_MAP_GPA_LARGE_PAGE: @count 2 MiB pages,
+ *	all aligned); HV_STATUS_INSUFFICIENT_MEMORY when the pool is
  *	dry (what was mapped stays mapped).
  * @slat_unmap: unmap @count guest frames from @gfn.
  * @slat_destroy: free every table page back to the pool.

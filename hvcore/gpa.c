@@ -16,6 +16,22 @@ static bool hv_gfn_range_valid(u64 gfn, u32 count)
 	       count <= HV_GFN_LIMIT - gfn;
 }
 
+/* 2 MiB pages: aligned, in the GPA space, on host memory with pages. */
+static bool hv_large_range_valid(u64 gfn, const u64 *pfns, u32 count)
+{
+	const u64 frames = HV_MAP_GPA_LARGE_FRAMES;
+	u32 i;
+
+	if (!count || count > HV_MAP_GPA_BATCH || gfn % frames ||
+	    gfn >= HV_GFN_LIMIT || count * frames > HV_GFN_LIMIT - gfn)
+		return false;
+	for (i = 0; i < count; i++)
+		if (pfns[i] % frames || !pfn_valid(pfns[i]) ||
+		    !pfn_valid(pfns[i] + frames - 1))
+			return false;
+	return true;
+}
+
 hv_status_t hv_call_map_gpa_pages(u64 partition_id, u64 gpa_pfn,
 				  const u64 *pfns, u32 count, u32 flags)
 {
@@ -23,12 +39,19 @@ hv_status_t hv_call_map_gpa_pages(u64 partition_id, u64 gpa_pfn,
 	hv_status_t status;
 	u32 i;
 
-	if (!hv_gfn_range_valid(gpa_pfn, count) ||
-	    (flags & ~HV_MAP_GPA_FLAGS_VALID) || !(flags & HV_MAP_GPA_READABLE))
+	if ((flags & ~(HV_MAP_GPA_FLAGS_VALID | HV_MAP_GPA_LARGE_PAGE)) ||
+	    !(flags & HV_MAP_GPA_READABLE))
 		return HV_STATUS_INVALID_PARAMETER;
-	for (i = 0; i < count; i++)
-		if (!pfn_valid(pfns[i]))
+	if (flags & HV_MAP_GPA_LARGE_PAGE) {
+		if (!hv_large_range_valid(gpa_pfn, pfns, count))
 			return HV_STATUS_INVALID_PARAMETER;
+	} else {
+		if (!hv_gfn_range_valid(gpa_pfn, count))
+			return HV_STATUS_INVALID_PARAMETER;
+		for (i = 0; i < count; i++)
+			if (!pfn_valid(pfns[i]))
+				return HV_STATUS_INVALID_PARAMETER;
+	}
 
 	p = hv_partition_get_locked(partition_id);
 	if (!p)

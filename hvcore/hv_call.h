@@ -117,6 +117,9 @@ hv_status_t hv_call_get_memory_balance(u64 partition_id, u64 *deposited,
 #define HV_MAP_GPA_WRITABLE		0x2
 #define HV_MAP_GPA_EXECUTABLE		0xC	/* kernel and user */
 #define HV_MAP_GPA_FLAGS_VALID		0xF
+/* Each frame of the call is a 2 MiB page (TLFS HV_MAP_GPA_LARGE_PAGE). */
+#define HV_MAP_GPA_LARGE_PAGE		0x80000000
+#define HV_MAP_GPA_LARGE_FRAMES		512	/* 4 KiB frames in one */
 
 /* Most pages one map call takes (one page of frame numbers). */
 #define HV_MAP_GPA_BATCH		512
@@ -128,7 +131,10 @@ hv_status_t hv_call_get_memory_balance(u64 partition_id, u64 *deposited,
  * the rights in @flags. SLAT tables come from the partition's pool:
  * HV_STATUS_INSUFFICIENT_MEMORY when it runs dry; frames mapped before
  * that stay mapped, and repeating the call completes it. The caller
- * keeps the host frames alive (pinned) until they are unmapped.
+ * keeps the host frames alive (pinned) until they are unmapped. With
+ * HV_MAP_GPA_LARGE_PAGE, @count and @pfns are in 2 MiB pages: @gpa_pfn
+ * and every frame 2 MiB aligned, each mapped whole (a large SLAT entry
+ * where no 4 KiB table is in the way).
  */
 hv_status_t hv_call_map_gpa_pages(u64 partition_id, u64 gpa_pfn,
 				  const u64 *pfns, u32 count, u32 flags);

@@ -122,10 +122,34 @@ static bool npt_huge_ok(u64 gfn, const u64 *pfns, u32 count)
 	return true;
 }
 
+/*
+ * Map the 2 MiB at @gfn onto the host frames from @pfn (both aligned):
+ * one 2 MiB leaf, unless a table of 4 KiB entries is already there
+ * (left by an earlier 4 KiB mapping): then that table is filled.
+ */
+static hv_status_t npt_map_large(struct hv_partition *p, u64 gfn, u64 pfn,
+				 u64 rights)
+{
+	u64 *entry = npt_entry(p, gfn, 2, true), *table;
+	u32 i;
+
+	if (!entry)
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	if (!(*entry & NPT_P) || (*entry & NPT_PS)) {
+		WRITE_ONCE(*entry, PFN_PHYS(pfn) | rights | NPT_PS);
+		return HV_STATUS_SUCCESS;
+	}
+	table = npt_next(*entry);
+	for (i = 0; i < NPT_ENTRIES; i++)
+		WRITE_ONCE(table[i], PFN_PHYS(pfn + i) | rights);
+	return HV_STATUS_SUCCESS;
+}
+
 hv_status_t svm_slat_map(struct hv_partition *p, u64 gfn, const u64 *pfns,
 			 u32 count, u32 flags)
 {
 	u64 rights = NPT_P | NPT_US | NPT_A;
+	hv_status_t status;
 	u64 *entry;
 	u32 i = 0;
 
@@ -133,18 +157,22 @@ hv_status_t svm_slat_map(struct hv_partition *p, u64 gfn, const u64 *pfns,
 		rights |= NPT_RW | NPT_D;
 	if (!(flags & HV_MAP_GPA_EXECUTABLE))
 		rights |= NPT_NX;
+	if (flags & HV_MAP_GPA_LARGE_PAGE) {
+		for (i = 0; i < count; i++) {
+			status = npt_map_large(p, gfn + (u64)i * NPT_ENTRIES,
+					       pfns[i], rights);
+			if (status)
+				return status;
+		}
+		return HV_STATUS_SUCCESS;
+	}
 	while (i < count) {
 		if (npt_huge_ok(gfn + i, pfns + i, count - i)) {
-			entry = npt_entry(p, gfn + i, 2, true);
-			if (!entry)
-				return HV_STATUS_INSUFFICIENT_MEMORY;
-			/* Unless 4 KiB entries are already there: keep those. */
-			if (!(*entry & NPT_P) || (*entry & NPT_PS)) {
-				WRITE_ONCE(*entry, PFN_PHYS(pfns[i]) | rights |
-					   NPT_PS);
-				i += NPT_ENTRIES;
-				continue;
-			}
+			status = npt_map_large(p, gfn + i, pfns[i], rights);
+			if (status)
+				return status;
+			i += NPT_ENTRIES;
+			continue;
 		}
 		entry = npt_entry(p, gfn + i, 1, true);
 		if (!entry)

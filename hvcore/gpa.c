@@ -82,7 +82,8 @@ hv_status_t hv_call_unmap_gpa_pages(u64 partition_id, u64 gpa_pfn, u32 count)
 	 * Once every CPU has left it, the page is unused, and a VP entering
 	 * the guest again flushes for the new SLAT generation.
 	 */
-	if (p->running_vps)
+	smp_mb();	/* pairs with hv_call_dispatch_vp()'s count */
+	if (atomic_read(&p->running_vps))
 		synchronize_rcu();
 	hv_partition_unlock_put(p);
 	return status;

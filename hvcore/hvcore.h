@@ -44,6 +44,16 @@ enum hv_vp_activity {
 	HV_VP_WAIT_SIPI,	/* after INIT: waits for a startup IPI */
 };
 
+/*
+ * hv_vp.claim: who has the VP. A dispatch, or the root for register
+ * access or deletion; each takes it from IDLE with one atomic exchange.
+ */
+enum hv_vp_claim {
+	HV_VP_IDLE,
+	HV_VP_DISPATCHED,	/* "running": register access is refused */
+	HV_VP_HELD,		/* the root, under the partition lock */
+};
+
 /* hv_vp.mode: is the VP between its last check and the guest? */
 enum hv_vp_mode {
 	HV_VP_OUTSIDE_GUEST,
@@ -70,7 +80,8 @@ enum hv_vp_mode {
  *	first map or VP).
  * @slat_generation: bumped when translations are removed; a VP whose
  *	copy differs flushes its TLB before it next runs.
- * @running_vps: VPs being dispatched now.
+ * @running_vps: VPs being dispatched now (atomic: dispatch counts
+ *	without the lock; hv_call_unmap_gpa_pages() reads it under it).
  * @hv: Hyper-V partition-wide state (hyperv.h): guest OS id, hypercall
  *	page, reference TSC page, crash registers, advertised features.
  * @ports: ports and connections (synic/port.c), from @pool.
@@ -88,7 +99,7 @@ struct hv_partition {
 	void *vp_table[HV_VP_TABLE_PAGES_MAX];
 	void *slat_root;
 	u64 slat_generation;
-	unsigned int running_vps;
+	atomic_t running_vps;
 	struct hv_partition_hv hv;
 	struct hv_ports *ports;
 	struct hv_pool pool;
@@ -100,10 +111,10 @@ struct hv_partition {
  * @partition: its partition (the VP holds no reference: VPs are deleted
  *	before their partition is torn down).
  * @index: VP index.
- * @lock: protects @running and the register state.
- * @running: the VP is dispatched; register access is refused.
+ * @lock: serializes register access (taken inside the partition lock).
+ * @claim: enum hv_vp_claim: who has the VP (atomic; see vp.c).
  * @kick: hv_call_kick_vp() asked the dispatch loop to return.
- * @cpu: CPU the VP is dispatched on while @running (for the kick IPI).
+ * @cpu: CPU the VP is dispatched on, while it is (for the kick IPI).
  * @requests: HV_REQ_* bits (any context sets, the VP's thread clears).
  * @mode: enum hv_vp_mode, for hv_vp_notify().
  * @activity: enum hv_vp_activity; only the VP's own thread (or the root,
@@ -118,9 +129,9 @@ struct hv_partition {
 struct hv_vp {
 	struct hv_partition *partition;
 	u32 index;
-	/* protects running and the register state */
+	/* serializes register access */
 	struct mutex lock;
-	bool running;
+	atomic_t claim;
 	bool kick;
 	int cpu;
 	unsigned long requests;

@@ -6,9 +6,9 @@
  * partition's VP table. Table slots change under the partition lock; a
  * VP's registers under the VP's lock (partition lock first).
  */
-#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/clock.h>
 #include <linux/smp.h>
 /* 6.12's smp_send_reschedule() traces the IPI. */
 #include <trace/events/ipi.h>
@@ -104,6 +104,7 @@ hv_status_t hv_call_create_vp(u64 partition_id, u32 vp_index)
 	vp->mode = HV_VP_OUTSIDE_GUEST;
 	vp->activity = HV_VP_ACTIVE;
 	rcuwait_init(&vp->wait);
+	atomic_set(&vp->claim, HV_VP_IDLE);
 	mutex_init(&vp->lock);
 	mutex_lock(&vp->lock);
 	status = hv_vp_create_state(vp);
@@ -130,7 +131,9 @@ hv_status_t hv_call_delete_vp(u64 partition_id, u32 vp_index)
 		return HV_STATUS_INVALID_PARTITION_ID;
 
 	vp = hv_vp_lookup(p, vp_index);
-	if (vp && vp->running) {
+	/* Held for good: a dispatch that finds it so takes the slow path. */
+	if (vp && atomic_cmpxchg(&vp->claim, HV_VP_IDLE, HV_VP_HELD) !=
+		  HV_VP_IDLE) {
 		status = HV_STATUS_INVALID_VP_STATE;
 	} else if (vp) {
 		WRITE_ONCE(*hv_vp_slot(p, vp_index), NULL);
@@ -254,7 +257,9 @@ static hv_status_t hv_vp_get_locked(u64 partition_id, u32 vp_index,
 		return HV_STATUS_INVALID_VP_INDEX;
 	}
 	mutex_lock(&vp->lock);
-	if (vp->running) {
+	/* Acquire: the state a dispatch left (hv_vp_release()). */
+	if (atomic_cmpxchg_acquire(&vp->claim, HV_VP_IDLE, HV_VP_HELD) !=
+	    HV_VP_IDLE) {
 		mutex_unlock(&vp->lock);
 		hv_partition_unlock_put(p);
 		return HV_STATUS_INVALID_VP_STATE;
@@ -267,6 +272,8 @@ static void hv_vp_unlock(struct hv_vp *vp)
 {
 	struct hv_partition *p = vp->partition;
 
+	/* Release: the registers set before the next dispatch claims it. */
+	atomic_set_release(&vp->claim, HV_VP_IDLE);
 	mutex_unlock(&vp->lock);
 	hv_partition_unlock_put(p);
 }
@@ -397,41 +404,88 @@ hv_status_t hv_call_set_vp_registers(u64 partition_id, u32 vp_index,
 	return status;
 }
 
+/*
+ * Claim the VP for a dispatch (HV_VP_DISPATCHED). Without any lock: the
+ * VP is looked up under RCU and claimed with one atomic exchange, which
+ * register access and VP deletion make too (HV_VP_HELD), so exactly one
+ * of them has it and a held VP is not freed under the lookup. Only when
+ * the VP is held does the dispatch take the partition lock, which the
+ * holders keep while they hold it, and claim the VP under it.
+ */
+static hv_status_t hv_vp_claim(struct hv_partition *p, u32 vp_index,
+			       struct hv_vp **vpp)
+{
+	struct hv_vp *vp = NULL;
+	int old = HV_VP_HELD;
+
+	/* The state is published after the VP table (initialize). */
+	if (smp_load_acquire(&p->state) == HV_PARTITION_STATE_INITIALIZED) {
+		rcu_read_lock();
+		vp = hv_vp_rcu(p, vp_index);
+		/* Acquire: the registers the root set (hv_vp_unlock()). */
+		if (vp)
+			old = atomic_cmpxchg_acquire(&vp->claim, HV_VP_IDLE,
+						     HV_VP_DISPATCHED);
+		rcu_read_unlock();
+	}
+	if (old == HV_VP_HELD) {
+		mutex_lock(&p->lock);
+		if (p->deleted) {
+			mutex_unlock(&p->lock);
+			return HV_STATUS_INVALID_PARTITION_ID;
+		}
+		vp = hv_vp_lookup(p, vp_index);
+		if (vp)
+			old = atomic_cmpxchg_acquire(&vp->claim, HV_VP_IDLE,
+						     HV_VP_DISPATCHED);
+		mutex_unlock(&p->lock);
+	}
+	if (!vp)
+		return HV_STATUS_INVALID_VP_INDEX;
+	if (old != HV_VP_IDLE)
+		return HV_STATUS_INVALID_VP_STATE;
+	*vpp = vp;
+	return HV_STATUS_SUCCESS;
+}
+
 hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
 				struct hv_message *msg)
 {
-	struct hv_partition *p = hv_partition_get_locked(partition_id);
+	struct hv_partition *p = hv_partition_get(partition_id);
 	hv_status_t status = HV_STATUS_SUCCESS;
 	struct hv_vp *vp;
 
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
-	vp = hv_vp_lookup(p, vp_index);
-	if (!vp)
-		status = HV_STATUS_INVALID_VP_INDEX;
-	if (vp) {
-		mutex_lock(&vp->lock);
-		if (vp->running) {
-			status = HV_STATUS_INVALID_VP_STATE;
-		} else {
-			vp->cpu = -1;
-			vp->running = true;
-		}
-		mutex_unlock(&vp->lock);
-	}
-	if (!status)
-		p->running_vps++;
-	mutex_unlock(&p->lock);
+	status = hv_vp_claim(p, vp_index, &vp);
 	if (status) {
 		hv_partition_put(p);
 		return status;
 	}
+	WRITE_ONCE(vp->cpu, -1);
+	atomic_inc(&p->running_vps);
+	/*
+	 * Counted before the loop reads a SLAT entry or the SLAT
+	 * generation: an unmap either sees the count (and waits for the
+	 * loop) or its changes are seen (hv_call_unmap_gpa_pages()).
+	 */
+	smp_mb__after_atomic();
 
 	for (;;) {
-		u64 start = ktime_get_ns();
+		/*
+		 * The run time by the scheduler clock (the TSC): the
+		 * clocksource ktime_get_ns() reads may be slow, as the HPET
+		 * is under QEMU's TCG (measured there: the two reads were
+		 * about a fifth of a port-I/O round trip). Per CPU: a
+		 * migration between the two reads may make the difference
+		 * negative.
+		 */
+		u64 start = local_clock(), end;
 
 		status = hv_arch->vp_run(vp, msg);
-		vp->runtime_ns += ktime_get_ns() - start;
+		end = local_clock();
+		if (end > start)
+			vp->runtime_ns += end - start;
 		if (status || msg->header.message_type != HVMSG_NONE ||
 		    vp->activity == HV_VP_ACTIVE || need_resched())
 			break;
@@ -442,12 +496,12 @@ hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
 
 	/* A kick ends one dispatch (hv_vp_should_yield() only looks). */
 	WRITE_ONCE(vp->kick, false);
-	mutex_lock(&p->lock);
-	p->running_vps--;
-	mutex_lock(&vp->lock);
-	vp->running = false;
-	mutex_unlock(&vp->lock);
-	hv_partition_unlock_put(p);
+	/* After the loop's last look at guest memory. */
+	smp_mb__before_atomic();
+	atomic_dec(&p->running_vps);
+	/* Release: the VP's state to whoever claims it next. */
+	atomic_set_release(&vp->claim, HV_VP_IDLE);
+	hv_partition_put(p);
 	return status;
 }
 
@@ -469,7 +523,7 @@ hv_status_t hv_call_kick_vp(u64 partition_id, u32 vp_index)
 		WRITE_ONCE(vp->kick, true);
 		/* Order the flag before reading where the VP runs. */
 		smp_mb();
-		if (READ_ONCE(vp->running))
+		if (atomic_read(&vp->claim) == HV_VP_DISPATCHED)
 			cpu = READ_ONCE(vp->cpu);
 	}
 	if (vp)

@@ -75,21 +75,30 @@ static void svm_prepare_asid(struct hv_vp *vp, struct svm_vp *svm)
 }
 
 /*
- * DR0-3 are not in the VMCB and guest MOV DR is not intercepted, so the
- * hardware registers hold the guest's values from the start of a dispatch
- * loop to its end; the host's DR7 (restored by #VMEXIT) keeps them inert
- * for host code in between. Only when the host itself uses hardware
- * breakpoints are they switched at every entry and exit. Preemption off.
+ * Debug registers. DR6 and DR7 are in the VMCB, DR0-3 are not. As KVM
+ * does, guest MOV DR is intercepted until the guest uses a debug
+ * register: most guests never do, and then no dispatch touches the
+ * hardware registers (which cost a sixth of a port-I/O round trip under
+ * QEMU's TCG when switched at every dispatch). At the first access in a
+ * dispatch loop, or at its start when the guest's DR7 enables a
+ * breakpoint, the guest gets its DR0-3 in the hardware registers and the
+ * intercepts go away until the loop ends (the MOV DR then runs again).
+ * The host's DR7 (restored by #VMEXIT) keeps the guest's values inert
+ * for host code; only when the host itself uses hardware breakpoints are
+ * they switched at every entry and exit. Preemption off throughout.
  */
-static void svm_load_guest_dr(struct svm_vp *svm)
+#define SVM_DR7_ENABLES		0xffULL		/* L0-3 and G0-3 */
+
+static void svm_dr_to_guest(struct svm_vp *svm)
 {
 	set_debugreg(svm->dr[0], 0);
 	set_debugreg(svm->dr[1], 1);
 	set_debugreg(svm->dr[2], 2);
 	set_debugreg(svm->dr[3], 3);
+	svm->dr_loaded = true;
 }
 
-static void svm_put_guest_dr(struct svm_vp *svm)
+static void svm_dr_to_host(struct svm_vp *svm)
 {
 	get_debugreg(svm->dr[0], 0);
 	get_debugreg(svm->dr[1], 1);
@@ -103,6 +112,42 @@ static void svm_put_guest_dr(struct svm_vp *svm)
 		set_debugreg(0UL, 2);
 		set_debugreg(0UL, 3);
 	}
+	svm->dr_loaded = false;
+}
+
+static void svm_dr_intercept(struct svm_vp *svm, bool on)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		if (on) {
+			svm_set_intercept(svm, INTERCEPT_DR0_READ + i);
+			svm_set_intercept(svm, INTERCEPT_DR0_WRITE + i);
+		} else {
+			svm_clr_intercept(svm, INTERCEPT_DR0_READ + i);
+			svm_clr_intercept(svm, INTERCEPT_DR0_WRITE + i);
+		}
+	}
+}
+
+/* The guest uses its debug registers for the rest of the loop. */
+static void svm_dr_activate(struct svm_vp *svm)
+{
+	svm->dr_active = true;
+	svm_dr_intercept(svm, false);
+	if (!hw_breakpoint_active())
+		svm_dr_to_guest(svm);
+}
+
+/* The loop ends: DR0-3 back to svm->dr, MOV DR intercepted again. */
+static void svm_dr_deactivate(struct svm_vp *svm)
+{
+	if (svm->dr_loaded)
+		svm_dr_to_host(svm);
+	if (svm->dr_active) {
+		svm->dr_active = false;
+		svm_dr_intercept(svm, true);
+	}
 }
 
 /*
@@ -115,7 +160,7 @@ static bool svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm,
 			    u64 host_save)
 {
 	struct vmcb_control_area *c = &svm->vmcb->control;
-	bool host_bp = hw_breakpoint_active();
+	bool host_bp = svm->dr_active && hw_breakpoint_active();
 
 	local_irq_disable();
 	WRITE_ONCE(vp->mode, HV_VP_IN_GUEST);
@@ -134,13 +179,13 @@ static bool svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm,
 	 * guest; GIF = 0 keeps them pending until STGI.
 	 */
 	svm_fpu_load_xcr0(svm);
-	if (host_bp)
-		svm_load_guest_dr(svm);
+	if (svm->dr_active && !svm->dr_loaded)
+		svm_dr_to_guest(svm);
 	raw_local_irq_enable();
 	svm_vmrun(svm, __pa(svm->vmcb), host_save);
 	raw_local_irq_disable();
 	if (host_bp)
-		svm_put_guest_dr(svm);
+		svm_dr_to_host(svm);
 	svm_fpu_put_xcr0(svm);
 	c->tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	WRITE_ONCE(vp->mode, HV_VP_OUTSIDE_GUEST);
@@ -440,6 +485,14 @@ static enum svm_exit_result svm_exit_xsetbv(struct hv_vp *vp,
 	return SVM_RESUME;
 }
 
+/* MOV DR: the guest uses its debug registers; the MOV runs again. */
+static enum svm_exit_result svm_exit_dr(struct hv_vp *vp,
+					struct hv_message *msg)
+{
+	svm_dr_activate(to_svm(vp));
+	return SVM_RESUME;
+}
+
 static enum svm_exit_result svm_exit_interrupt(struct hv_vp *vp,
 					       struct hv_message *msg)
 {
@@ -519,6 +572,8 @@ static enum svm_exit_result svm_exit_iret(struct hv_vp *vp,
 
 static enum svm_exit_result (*const svm_exit_handlers[])(struct hv_vp *vp,
 							  struct hv_message *msg) = {
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = svm_exit_dr,
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr,
 	[SVM_EXIT_INTR] = svm_exit_interrupt,
 	[SVM_EXIT_NMI] = svm_exit_interrupt,
 	[SVM_EXIT_SMI] = svm_exit_interrupt,
@@ -620,7 +675,8 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 	 * never sleep.
 	 */
 	svm_fpu_enter(svm);
-	svm_load_guest_dr(svm);
+	if (svm->vmcb->save.dr7 & SVM_DR7_ENABLES)
+		svm_dr_activate(svm);
 	/*
 	 * The loop stays on this CPU: the host's hidden state (GS base, TR,
 	 * syscall MSRs) that svm_vmrun() VMLOADs after each exit is saved
@@ -642,7 +698,7 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 		if (svm_handle_exit(vp, msg) == SVM_TO_ROOT)
 			break;
 	}
-	svm_put_guest_dr(svm);
+	svm_dr_deactivate(svm);
 	svm_fpu_exit(svm);
 	return HV_STATUS_SUCCESS;
 }

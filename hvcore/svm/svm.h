@@ -15,7 +15,7 @@
  *	RAX and RSP live in the VMCB and their slots here are unused.
  *	First in the struct: vmenter.S addresses them from its start.
  * @vmcb: the VP's VMCB (its own pool page).
- * @dr: DR0..DR3.
+ * @dr: DR0..DR3 (while @dr_loaded: in the hardware registers).
  * @xcr0: the guest's XCR0.
  * @nmi_masked: an injected NMI's handler has not executed IRET yet.
  * @last_cpu: CPU the VP last ran on (-1: never), for ASID reuse.
@@ -24,6 +24,9 @@
  * @state_dirty: the root changed registers since the last run: check the
  *	guest state before entering it.
  * @fpu: the guest's XSAVE area (a pool page).
+ * @dr_active: the guest uses its debug registers in this dispatch loop
+ *	(MOV DR not intercepted meanwhile; run.c).
+ * @dr_loaded: the hardware DR0-3 hold the guest's values.
  */
 struct svm_vp {
 	u64 gprs[16];
@@ -36,6 +39,8 @@ struct svm_vp {
 	u64 slat_generation;
 	bool state_dirty;
 	void *fpu;
+	bool dr_active;
+	bool dr_loaded;
 };
 
 static inline struct svm_vp *to_svm(struct hv_vp *vp)

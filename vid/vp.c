@@ -71,9 +71,18 @@ static int vid_vp_mmap(struct file *file, struct vm_area_struct *vma)
 	return vm_insert_page(vma, vma->vm_start, vp->msg_page);
 }
 
+/*
+ * Transfers of up to this many registers need no allocation: a VMM sets
+ * one (RIP) after most intercepts, between two VID_VP_RUNs.
+ */
+#define VID_REGS_ON_STACK	4
+
 static int vid_vp_registers(struct vid_vp *vp, unsigned int cmd,
 			    void __user *uarg)
 {
+	struct vid_register regs_stack[VID_REGS_ON_STACK];
+	union hv_reg_value values_stack[VID_REGS_ON_STACK];
+	u32 names_stack[VID_REGS_ON_STACK];
 	struct vid_vp_registers args;
 	union hv_reg_value *values;
 	struct vid_register *regs;
@@ -94,9 +103,15 @@ static int vid_vp_registers(struct vid_vp *vp, unsigned int cmd,
 	if (args.flags || !args.count || args.count > VID_REGISTERS_MAX)
 		return -EINVAL;
 	size = args.count * sizeof(*regs);
-	regs = kmalloc(size, GFP_KERNEL);
-	names = kmalloc_array(args.count, sizeof(*names), GFP_KERNEL);
-	values = kmalloc_array(args.count, sizeof(*values), GFP_KERNEL);
+	if (args.count <= VID_REGS_ON_STACK) {
+		regs = regs_stack;
+		names = names_stack;
+		values = values_stack;
+	} else {
+		regs = kmalloc(size, GFP_KERNEL);
+		names = kmalloc_array(args.count, sizeof(*names), GFP_KERNEL);
+		values = kmalloc_array(args.count, sizeof(*values), GFP_KERNEL);
+	}
 	err = -ENOMEM;
 	if (!regs || !names || !values)
 		goto out;
@@ -127,9 +142,11 @@ static int vid_vp_registers(struct vid_vp *vp, unsigned int cmd,
 	if (copy_to_user(u64_to_user_ptr(args.regs), regs, size))
 		err = -EFAULT;
 out:
-	kfree(values);
-	kfree(names);
-	kfree(regs);
+	if (regs != regs_stack) {
+		kfree(values);
+		kfree(names);
+		kfree(regs);
+	}
 	return err;
 }
 

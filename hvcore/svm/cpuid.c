@@ -9,44 +9,49 @@
 
 #include "svm.h"
 
+/* A host leaf, edited to what the guest may see. */
+static void svm_cpuid_host_leaf(struct hv_vp *vp, u32 leaf, u32 subleaf,
+				u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
+{
+	cpuid_count(leaf, subleaf, eax, ebx, ecx, edx);
+	if (leaf == 1) {
+		*ecx &= ~BIT(5);		/* VMX */
+		*ecx |= BIT(31);		/* hypervisor present */
+		/* The vLAPIC: x2APIC and the TSC-deadline timer. */
+		*ecx |= BIT(21) | BIT(24);
+		*edx |= BIT(9);			/* APIC */
+		*ebx = (*ebx & 0x00ffffff) | (vp->index << 24);
+	} else if (leaf == 0xb || leaf == 0x1f) {
+		*edx = vp->index;		/* x2APIC id */
+	} else if (leaf == 0x80000001) {
+		*ecx &= ~BIT(2);		/* SVM */
+	} else if (leaf == 0xd && subleaf == 0) {
+		/* Only the XCR0 bits a guest may set. */
+		*eax &= svm_xcr0_allowed();
+		*edx = 0;
+	} else if (leaf == 0xd && subleaf == 1) {
+		*eax &= ~BIT(3);		/* XSAVES: no XSS */
+	} else if (leaf == SVM_CPUID_FUNC) {
+		*eax = 0;
+		*ebx = 0;
+		*ecx = 0;
+		*edx = 0;
+	}
+}
+
 void svm_emulate_cpuid(struct hv_vp *vp)
 {
 	struct svm_vp *svm = to_svm(vp);
 	u32 leaf = svm->vmcb->save.rax, subleaf = svm->gprs[1];
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
 
-	switch (leaf) {
-	default:
-		if (hv_cpuid_hv_leaf(vp, leaf, &eax, &ebx, &ecx, &edx))
-			break;	/* the Hyper-V leaves */
-		if (leaf >= 0x40000000 && leaf < 0x40010000)
-			break;	/* other hypervisor ranges: nothing */
-		cpuid_count(leaf, subleaf, &eax, &ebx, &ecx, &edx);
-		if (leaf == 1) {
-			ecx &= ~BIT(5);			/* VMX */
-			ecx |= BIT(31);			/* hypervisor present */
-			/* The vLAPIC: x2APIC and the TSC-deadline timer. */
-			ecx |= BIT(21) | BIT(24);
-			edx |= BIT(9);			/* APIC */
-			ebx = (ebx & 0x00ffffff) | (vp->index << 24);
-		} else if (leaf == 0xb || leaf == 0x1f) {
-			edx = vp->index;		/* x2APIC id */
-		} else if (leaf == 0x80000001) {
-			ecx &= ~BIT(2);			/* SVM */
-		} else if (leaf == 0xd && subleaf == 0) {
-			/* Only the XCR0 bits a guest may set. */
-			eax &= svm_xcr0_allowed();
-			edx = 0;
-		} else if (leaf == 0xd && subleaf == 1) {
-			eax &= ~BIT(3);			/* XSAVES: no XSS */
-		} else if (leaf == SVM_CPUID_FUNC) {
-			eax = 0;
-			ebx = 0;
-			ecx = 0;
-			edx = 0;
-		}
-		break;
-	}
+	/*
+	 * The Hyper-V leaves come from hvcore; other hypervisor ranges are
+	 * empty; the rest are the host's, edited.
+	 */
+	if (!hv_cpuid_hv_leaf(vp, leaf, &eax, &ebx, &ecx, &edx) &&
+	    !(leaf >= 0x40000000 && leaf < 0x40010000))
+		svm_cpuid_host_leaf(vp, leaf, subleaf, &eax, &ebx, &ecx, &edx);
 	svm->vmcb->save.rax = eax;
 	svm->gprs[3] = ebx;
 	svm->gprs[1] = ecx;

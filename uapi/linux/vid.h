@@ -38,6 +38,9 @@
  * @VID_CAP_PORTS: ports and connections (VID_PARTITION_CREATE_PORT and
  *	the calls after it, VID_PARTITION_SINT_NOTIFY included); the value
  *	is VID_PORT_MAX.
+ * @VID_CAP_VMBUS: the VMBus server, its channels and VSPs
+ *	(linux/vid_vmbus.h); the value is the newest protocol version the
+ *	server accepts (VID_VMBUS_VERSION_*).
  *
  * An unknown capability reads as 0, so a caller can probe for a feature
  * that a newer module adds.
@@ -49,6 +52,7 @@ enum vid_cap {
 	VID_CAP_MAX_NAME		= 4,
 	VID_CAP_INTERRUPTS		= 5,
 	VID_CAP_PORTS			= 6,
+	VID_CAP_VMBUS			= 7,
 };
 
 /**

@@ -384,13 +384,25 @@ struct hv_sint_notifier {
 };
 
 /*
- * Give an initialized partition its notifier @n (NULL: none), replacing
- * any; the replaced one's ->release() runs before the call returns, once
- * no VP can be inside its ->ready(). The partition owns @n until then
- * (or until teardown). The tables it lives in come from the pool
- * (HV_STATUS_INSUFFICIENT_MEMORY).
+ * A partition has a notifier slot per root consumer of refused posts:
+ * the VMM's (vid/port.c) and the VMBus server's (vmbus/host.c). Each
+ * ->ready() is called; one consumer's notifier cannot replace another's.
  */
-hv_status_t hv_call_set_sint_notifier(u64 partition_id,
+enum hv_sint_notifier_slot {
+	HV_SINT_NOTIFIER_VMM,
+	HV_SINT_NOTIFIER_VMBUS,
+	HV_SINT_NOTIFIER_SLOTS,
+};
+
+/*
+ * Give an initialized partition notifier @n (NULL: none) in @slot,
+ * replacing any; the replaced one's ->release() runs before the call
+ * returns, once no VP can be inside its ->ready(). The partition owns @n
+ * until then (or until teardown). The tables it lives in come from the
+ * pool (HV_STATUS_INSUFFICIENT_MEMORY). HV_STATUS_INVALID_PARAMETER for
+ * a bad slot or incomplete ops.
+ */
+hv_status_t hv_call_set_sint_notifier(u64 partition_id, u32 slot,
 				      struct hv_sint_notifier *n);
 
 /*

@@ -87,8 +87,8 @@ union hv_port_obj {
  * @nr_obj_pages: pages in @obj_pages.
  * @nr_ports: ports in @ports, plus deleted ones not yet freed.
  * @nr_connections: the same for connections.
- * @notifier: the root's hv_sint_notifier (RCU; set under the partition
- *	lock).
+ * @notifier: the root's hv_sint_notifiers, one per slot (RCU; set
+ *	under the partition lock).
  */
 struct hv_ports {
 	struct hlist_head ports[HV_PORT_BUCKETS];
@@ -98,7 +98,7 @@ struct hv_ports {
 	unsigned int nr_obj_pages;
 	unsigned int nr_ports;
 	unsigned int nr_connections;
-	struct hv_sint_notifier __rcu *notifier;
+	struct hv_sint_notifier __rcu *notifier[HV_SINT_NOTIFIER_SLOTS];
 };
 
 static struct hlist_head *hv_port_bucket(struct hlist_head *table, u32 id)
@@ -535,7 +535,7 @@ hv_status_t hv_call_signal_event_direct(u64 partition_id, u32 vp_index,
 	return status;
 }
 
-hv_status_t hv_call_set_sint_notifier(u64 partition_id,
+hv_status_t hv_call_set_sint_notifier(u64 partition_id, u32 slot,
 				      struct hv_sint_notifier *n)
 {
 	struct hv_sint_notifier *old;
@@ -543,7 +543,8 @@ hv_status_t hv_call_set_sint_notifier(u64 partition_id,
 	struct hv_ports *ports;
 	hv_status_t status;
 
-	if (n && (!n->ops || !n->ops->ready || !n->ops->release))
+	if (slot >= HV_SINT_NOTIFIER_SLOTS ||
+	    (n && (!n->ops || !n->ops->ready || !n->ops->release)))
 		return HV_STATUS_INVALID_PARAMETER;
 	p = hv_partition_get_locked(partition_id);
 	if (!p)
@@ -557,7 +558,7 @@ hv_status_t hv_call_set_sint_notifier(u64 partition_id,
 	status = hv_ports_get(p, &ports);
 	if (status)
 		goto out;
-	old = rcu_replace_pointer(ports->notifier, n,
+	old = rcu_replace_pointer(ports->notifier[slot], n,
 				  lockdep_is_held(&p->lock));
 	if (old) {
 		/* As for ports: wait for VPs without the partition lock. */
@@ -581,13 +582,16 @@ void hv_port_sint_retry(struct hv_vp *vp, u8 sint)
 {
 	struct hv_ports *ports = READ_ONCE(vp->partition->ports);
 	struct hv_sint_notifier *n;
+	unsigned int i;
 
 	if (!ports)
 		return;
 	rcu_read_lock();
-	n = rcu_dereference(ports->notifier);
-	if (n)
-		n->ops->ready(n, vp->index, sint);
+	for (i = 0; i < HV_SINT_NOTIFIER_SLOTS; i++) {
+		n = rcu_dereference(ports->notifier[i]);
+		if (n)
+			n->ops->ready(n, vp->index, sint);
+	}
 	rcu_read_unlock();
 }
 
@@ -606,9 +610,11 @@ void hv_ports_destroy(struct hv_partition *p)
 
 	if (!ports)
 		return;
-	n = rcu_dereference_protected(ports->notifier, true);
-	if (n)
-		n->ops->release(n);
+	for (i = 0; i < HV_SINT_NOTIFIER_SLOTS; i++) {
+		n = rcu_dereference_protected(ports->notifier[i], true);
+		if (n)
+			n->ops->release(n);
+	}
 	for (i = 0; i < HV_PORT_BUCKETS; i++)
 		hlist_for_each_entry_safe(port, tmp, &ports->ports[i], node)
 			if (port->sink)

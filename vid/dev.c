@@ -9,6 +9,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 
+#include "../uapi/linux/vid_vmbus.h"
 #include "vid.h"
 
 static long vid_check_capability(unsigned long cap)
@@ -26,6 +27,8 @@ static long vid_check_capability(unsigned long cap)
 		return 1;
 	case VID_CAP_PORTS:
 		return VID_PORT_MAX;
+	case VID_CAP_VMBUS:
+		return VID_VMBUS_VERSION_WIN10_V5_3;
 	default:
 		return 0;
 	}

@@ -321,3 +321,70 @@ void vid_gpa_release(struct vid_partition *vp)
 		vid_region_free(r);
 	}
 }
+
+/* The region holding guest frame @gfn, under gpa_lock; NULL if none. */
+static struct vid_region *vid_region_find(struct vid_partition *vp, u64 gfn)
+{
+	struct vid_region *r;
+
+	list_for_each_entry(r, &vp->regions, node)
+		if (gfn >= r->gpa >> PAGE_SHIFT &&
+		    gfn - (r->gpa >> PAGE_SHIFT) < r->npages)
+			return r;
+	return NULL;
+}
+
+/**
+ * vid_gpa_is_ram() - may a root device use guest frame @gfn?
+ * @vp: the partition.
+ * @gfn: guest frame number.
+ *
+ * Return: whether @gfn is mapped RAM the guest can write (VMBus GPADLs
+ * and rings must be; MMIO and ROM ranges are not).
+ */
+bool vid_gpa_is_ram(struct vid_partition *vp, u64 gfn)
+{
+	struct vid_region *r;
+	bool ok;
+
+	mutex_lock(&vp->gpa_lock);
+	r = vid_region_find(vp, gfn);
+	ok = r && r->writable;
+	mutex_unlock(&vp->gpa_lock);
+	return ok;
+}
+
+/**
+ * vid_gpa_get_pages() - take references to the pages behind guest frames
+ * @vp: the partition.
+ * @gfns: @n guest frame numbers.
+ * @n: how many.
+ * @pages: where the pages go; each one a reference (put_page()).
+ *
+ * The references keep the pages alive even if the VMM unmaps the range
+ * meanwhile (the device then works on memory the guest no longer sees).
+ *
+ * Return: 0, or -EFAULT (and no references) if a frame is not RAM the
+ * guest can write.
+ */
+int vid_gpa_get_pages(struct vid_partition *vp, const u64 *gfns, u32 n,
+		      struct page **pages)
+{
+	struct vid_region *r;
+	u32 i;
+
+	mutex_lock(&vp->gpa_lock);
+	for (i = 0; i < n; i++) {
+		r = vid_region_find(vp, gfns[i]);
+		if (!r || !r->writable)
+			break;
+		pages[i] = r->pages[gfns[i] - (r->gpa >> PAGE_SHIFT)];
+		get_page(pages[i]);
+	}
+	mutex_unlock(&vp->gpa_lock);
+	if (i == n)
+		return 0;
+	while (i--)
+		put_page(pages[i]);
+	return -EFAULT;
+}

@@ -9,6 +9,8 @@
 #include <linux/init.h>
 #include <linux/module.h>
 
+#include "../vmbus/host.h"
+#include "../vmbus/vsp.h"
 #include "vid.h"
 
 static int __init vid_init(void)
@@ -24,13 +26,23 @@ static int __init vid_init(void)
 	r = vid_irqfd_init();
 	if (r)
 		goto err_stats;
-	r = vid_dev_init();
+	r = vmbus_host_init();
 	if (r)
 		goto err_irqfd;
+	r = vmbus_vsp_echo_init();
+	if (r)
+		goto err_vmbus;
+	r = vid_dev_init();
+	if (r)
+		goto err_echo;
 	pr_info("vid: hypervisor ready, /dev/vid API version %d\n",
 		VID_API_VERSION);
 	return 0;
 
+err_echo:
+	vmbus_vsp_echo_exit();
+err_vmbus:
+	vmbus_host_exit();
 err_irqfd:
 	vid_irqfd_exit();
 err_stats:
@@ -43,6 +55,8 @@ err_core:
 static void __exit vid_exit(void)
 {
 	vid_dev_exit();
+	vmbus_vsp_echo_exit();
+	vmbus_host_exit();
 	vid_irqfd_exit();
 	vid_stats_exit();
 	hv_core_exit();

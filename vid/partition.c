@@ -8,6 +8,8 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
+#include "../uapi/linux/vid_vmbus.h"
+#include "../vmbus/host.h"
 #include "vid.h"
 
 static void vid_partition_free(struct vid_partition *vp)
@@ -23,6 +25,8 @@ static int vid_partition_release(struct inode *inode, struct file *file)
 
 	/* No irqfd may reach the partition once it is deleted. */
 	vid_irqfd_release(vp);
+	/* The VMBus server's ports and channels go while it still exists. */
+	vmbus_host_destroy(vp);
 	hv_call_delete_partition(vp->id);
 	/* The guest is gone: its RAM can be unpinned. */
 	vid_gpa_release(vp);
@@ -123,6 +127,10 @@ static long vid_partition_ioctl(struct file *file, unsigned int cmd,
 		return vid_port_signal_event(vp, uarg);
 	case VID_PARTITION_SINT_NOTIFY:
 		return vid_port_sint_notify(vp, uarg);
+	case VID_PARTITION_VMBUS_CREATE:
+	case VID_PARTITION_VMBUS_INFO:
+	case VID_PARTITION_VMBUS_OFFER:
+		return vid_vmbus_ioctl(vp, file, cmd, uarg);
 	default:
 		return -ENOTTY;
 	}

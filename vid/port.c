@@ -84,16 +84,6 @@ static_assert(!(VID_EVENT_FLAG_COUNT ^ HV_EVENT_FLAGS_COUNT) &&
 	      !(VID_SINT_COUNT ^ HV_SYNIC_SINT_COUNT) &&
 	      !(VID_MESSAGE_PAYLOAD_MAX ^ HV_MESSAGE_PAYLOAD_BYTE_COUNT));
 
-/* Count + 1; the signature changed in 6.8 (Kbuild tests for it). */
-static void vid_eventfd_signal(struct eventfd_ctx *ctx)
-{
-#ifdef VID_EVENTFD_SIGNAL_NO_COUNT
-	eventfd_signal(ctx);
-#else
-	eventfd_signal(ctx, 1);
-#endif
-}
-
 static void vid_port_event_signal(struct hv_port_sink *sink, u16 flag)
 {
 	struct vid_port_event *ev = container_of(sink, struct vid_port_event,
@@ -543,6 +533,7 @@ int vid_port_sint_notify(struct vid_partition *part, void __user *uarg)
 	}
 	do {
 		status = hv_call_set_sint_notifier(part->id,
+						   HV_SINT_NOTIFIER_VMM,
 						   obj ? &obj->n : NULL);
 	} while (vid_deposit_retry(part->id, READ_ONCE(part->auto_deposit),
 				   status, &tries, &err));

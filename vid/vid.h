@@ -6,12 +6,15 @@
 #ifndef VID_VID_H
 #define VID_VID_H
 
+#include <linux/eventfd.h>
 #include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
 #include "../hvcore/hv_call.h"
 #include "../uapi/linux/vid.h"
+
+struct vmbus_host;
 
 /* Most pages one VID_PARTITION_DEPOSIT call may ask for (256 MiB). */
 #define VID_DEPOSIT_MAX_PAGES	65536
@@ -39,6 +42,8 @@ struct vid_partition {
 	spinlock_t irqfd_lock;
 	struct list_head irqfds;
 	unsigned int nr_irqfds;
+	/* the VMBus server (vmbus/host.c), set once under lock */
+	struct vmbus_host *vmbus;
 };
 
 /* status.c: the one place HV_STATUS_* becomes an errno. */
@@ -55,6 +60,9 @@ bool vid_deposit_retry(u64 partition_id, bool auto_deposit,
 int vid_gpa_map(struct vid_partition *vp, void __user *uarg);
 int vid_gpa_unmap(struct vid_partition *vp, void __user *uarg);
 void vid_gpa_release(struct vid_partition *vp);
+bool vid_gpa_is_ram(struct vid_partition *vp, u64 gfn);
+int vid_gpa_get_pages(struct vid_partition *vp, const u64 *gfns, u32 n,
+		      struct page **pages);
 
 /* irq.c */
 int vid_assert_interrupt(struct vid_partition *vp, void __user *uarg);
@@ -74,6 +82,20 @@ int vid_port_sint_notify(struct vid_partition *part, void __user *uarg);
 
 /* vp.c */
 int vid_vp_create(struct file *partition_file, void __user *uarg);
+
+/* Count + 1; the signature changed in 6.8 (Kbuild tests for it). */
+static inline void vid_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#ifdef VID_EVENTFD_SIGNAL_NO_COUNT
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+/* vmbus.c: the VMBus ioctls on a partition fd */
+long vid_vmbus_ioctl(struct vid_partition *part, struct file *file,
+		     unsigned int cmd, void __user *uarg);
 
 /* partition.c */
 int vid_partition_create(const struct vid_create_partition __user *uarg);

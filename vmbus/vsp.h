@@ -12,6 +12,9 @@
  *	copied out of guest memory (@buf holds @pkt->len bytes, the
  *	payload at @pkt->offset). Packets are read in a work item after
  *	the guest's signal, in order, one call at a time per channel.
+ *	Return 0 when done with it, or -EAGAIN to leave it in the ring
+ *	(a reply did not fit): it comes again, with ->writable(), once
+ *	the guest made room. That is the channel's back-pressure.
  *  ->close() when the guest closes, unloads or the channel is
  *	rescinded; no call for this channel runs after it returns, and
  *	vmbus_chan_send() fails from then on.
@@ -51,8 +54,8 @@ struct vmbus_vsp {
 	guid_t type;
 	const char *name;
 	int (*open)(struct vmbus_chan *ch);
-	void (*packet)(struct vmbus_chan *ch, const struct vmbus_ring_pkt *pkt,
-		       const void *buf);
+	int (*packet)(struct vmbus_chan *ch, const struct vmbus_ring_pkt *pkt,
+		      const void *buf);
 	void (*close)(struct vmbus_chan *ch);
 	void (*writable)(struct vmbus_chan *ch);
 	struct list_head node;
@@ -72,6 +75,10 @@ void vmbus_vsp_unregister(struct vmbus_vsp *vsp);
  */
 int vmbus_chan_send(struct vmbus_chan *ch, u16 type, u16 flags, u64 trans_id,
 		    const void *data, u32 len);
+/* The same with the payload in up to VMBUS_CHAN_SEND_IOV pieces. */
+#define VMBUS_CHAN_SEND_IOV	3
+int vmbus_chan_sendv(struct vmbus_chan *ch, u16 type, u16 flags,
+		     u64 trans_id, const struct kvec *iov, u32 n);
 
 /* The VSP's own pointer for this channel (NULL until set). */
 void *vmbus_chan_priv(struct vmbus_chan *ch);

@@ -12,9 +12,11 @@
  *	    (VM_PKT_COMP, 11) with the packet's trans_id.
  *  SINK:   the VSP only counts the packet and its bytes.
  *  SOURCE: the VSP sends @count data packets of @size payload bytes
- *	    (struct vid_echo_hdr with cmd SOURCE and @seq numbering them,
- *	    the rest bytes (seq + i) & 0xff), then one packet with cmd
- *	    SOURCE_DONE. It waits for ring space as the guest drains.
+ *	    (16 <= @size <= VID_ECHO_MAX_SIZE): struct vid_echo_hdr with
+ *	    cmd SOURCE, @size, and @seq numbering them from 0 (also their
+ *	    trans_id), then payload byte j (j >= 16) = (seq + j) & 0xff;
+ *	    then one packet with cmd SOURCE_DONE. It waits for ring space
+ *	    as the guest drains (the guest must honour pending_send_sz).
  *  STATS:  the VSP answers with a completion holding struct
  *	    vid_echo_stats, then resets its counters.
  * A packet too short for the header or with an unknown command is

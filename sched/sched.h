@@ -41,9 +41,16 @@ struct vid_vp_thread {
 int vid_vp_thread_start(struct vid_vp_thread *t, u64 partition_id,
 			u32 vp_index, struct hv_message *msg);
 /*
- * Run the VP until its next message (0, with the dispatch status in
- * *@status); -EINTR if a signal came first (the VP is stopped), -EBUSY if
- * another thread is running it. Process context, may sleep.
+ * Take the VP for one VID_VP_RUN (false: another VMM thread has it) and
+ * give it back. What the VID keeps about the VP's last run (a pending
+ * intercept) is serialized by this claim. Process context.
+ */
+bool vid_vp_thread_claim(struct vid_vp_thread *t);
+void vid_vp_thread_release(struct vid_vp_thread *t);
+/*
+ * With the claim: run the VP until its next message (0, with the
+ * dispatch status in *@status); -EINTR if a signal came first (the VP is
+ * stopped). Process context, may sleep.
  */
 int vid_vp_thread_run(struct vid_vp_thread *t, hv_status_t *status);
 /* Stop the VP and the thread. No VID_VP_RUN may be in progress. */

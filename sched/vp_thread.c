@@ -45,6 +45,19 @@ static bool vid_spin_until(int *state, int want)
 	return false;
 }
 
+/*
+ * Wake the other side if it sleeps. Usually it spins (vid_spin_until())
+ * and the wait queue is empty: then the queue's lock is not taken. The
+ * caller published the state change; wq_has_sleeper()'s full barrier
+ * pairs with the one in the sleeper's prepare_to_wait_event(), which
+ * queues itself before it looks at the state again.
+ */
+static void vid_vp_thread_wake(struct wait_queue_head *wq)
+{
+	if (wq_has_sleeper(wq))
+		wake_up(wq);
+}
+
 static int vid_vp_thread_fn(void *data)
 {
 	struct vid_vp_thread *t = data;
@@ -72,7 +85,7 @@ static int vid_vp_thread_fn(void *data)
 		smp_store_release(&t->state, t->msg->header.message_type ==
 				  HVMSG_NONE && !status ? VID_VP_STOPPED :
 							  VID_VP_MESSAGE);
-		wake_up(&t->vmm_wq);
+		vid_vp_thread_wake(&t->vmm_wq);
 	}
 	return 0;
 }
@@ -112,15 +125,24 @@ void vid_vp_thread_stop(struct vid_vp_thread *t)
 	mutex_destroy(&t->lock);
 }
 
+bool vid_vp_thread_claim(struct vid_vp_thread *t)
+{
+	return mutex_trylock(&t->lock);
+}
+
+void vid_vp_thread_release(struct vid_vp_thread *t)
+{
+	mutex_unlock(&t->lock);
+}
+
 int vid_vp_thread_run(struct vid_vp_thread *t, hv_status_t *status)
 {
 	int err = 0;
 
-	if (!mutex_trylock(&t->lock))
-		return -EBUSY;		/* another VMM thread runs this VP */
+	lockdep_assert_held(&t->lock);
 	/* Registers the VMM set are visible to the thread before it runs. */
 	smp_store_release(&t->state, VID_VP_RUN);
-	wake_up(&t->thread_wq);
+	vid_vp_thread_wake(&t->thread_wq);
 
 	if (!vid_spin_until(&t->state, VID_VP_MESSAGE) &&
 	    wait_event_interruptible(t->vmm_wq,
@@ -133,6 +155,5 @@ int vid_vp_thread_run(struct vid_vp_thread *t, hv_status_t *status)
 		err = -EINTR;
 	/* The VMM is done with status and message; the VP is its own again. */
 	smp_store_release(&t->state, VID_VP_STOPPED);
-	mutex_unlock(&t->lock);
 	return err;
 }

@@ -4,7 +4,9 @@
  * intercepts they cause checked message by message (port I/O, HLT,
  * unmapped and read-only GPAs, triple fault), CPUID answered in the
  * kernel, isolation between partitions, and stopping a running VP with a
- * signal or by killing its VMM.
+ * signal or by killing its VMM. VID_VP_RUN_COMPLETE: port I/O and MSR
+ * intercepts completed by the kernel as the VP runs again, and each way
+ * such a completion is refused.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,6 +129,220 @@ TEST(port_io_round_trip)
 	EXPECT_EQ(CODE_GPA + sizeof(code) - 1, rip);
 	EXPECT_EQ(rip, g.msg->header.rip);
 	EXPECT_EQ(1, g.msg->header.instruction_length & 0xf);
+	guest_teardown(&g);
+}
+
+/* VID_VP_RUN_COMPLETE for the intercept of @type; 0 or -errno. */
+static int run_complete(int vp_fd, uint32_t type, uint64_t value)
+{
+	struct vid_vp_run_complete c = {
+		.message_type = type,
+		.value = value,
+	};
+
+	return ioctl(vp_fd, VID_VP_RUN_COMPLETE, &c) ? -errno : 0;
+}
+
+#define IO	VID_MSG_X64_IO_PORT_INTERCEPT
+#define MSR	VID_MSG_X64_MSR_INTERCEPT
+
+TEST(run_complete_in_out)
+{
+	static const uint8_t code[] = {
+		0xe4, 0x11,		/* in al, 0x11 */
+		0xe5, 0x12,		/* in ax, 0x12 */
+		0x66, 0xe5, 0x13,	/* in eax, 0x13 */
+		0xe6, 0x10,		/* out 0x10, al */
+		0xf4,			/* hlt */
+	};
+	struct guest g;
+	uint64_t rax, rip;
+
+	GUEST_SETUP(&g, code);
+	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd, VID_REG_RAX,
+				      0x1122334455667788ULL));
+
+	ASSERT_EQ(0, vid_vp_run(g.vp_fd));
+	ASSERT_EQ(IO, g.msg->message_type);
+	EXPECT_EQ(0x11, g.msg->io_port.port_number);
+	EXPECT_EQ(VID_INTERCEPT_READ, g.msg->header.intercept_access_type);
+
+	/* The next intercept shows what the completion left in RAX. */
+	ASSERT_EQ(0, run_complete(g.vp_fd, IO, 0x99));
+	ASSERT_EQ(IO, g.msg->message_type);
+	EXPECT_EQ(0x12, g.msg->io_port.port_number);
+	EXPECT_EQ(CODE_GPA + 2, g.msg->header.rip);
+	EXPECT_EQ(0x1122334455667799ULL, g.msg->io_port.rax);
+
+	ASSERT_EQ(0, run_complete(g.vp_fd, IO, 0xabcd));
+	ASSERT_EQ(IO, g.msg->message_type);
+	EXPECT_EQ(0x13, g.msg->io_port.port_number);
+	EXPECT_EQ(4, g.msg->io_port.access_info & 7);
+	EXPECT_EQ(CODE_GPA + 4, g.msg->header.rip);
+	EXPECT_EQ(0x112233445566abcdULL, g.msg->io_port.rax);
+
+	/* A 32-bit IN clears the upper half. */
+	ASSERT_EQ(0, run_complete(g.vp_fd, IO, 0xdeadbeef));
+	ASSERT_EQ(IO, g.msg->message_type);
+	EXPECT_EQ(0x10, g.msg->io_port.port_number);
+	EXPECT_EQ(VID_INTERCEPT_WRITE, g.msg->header.intercept_access_type);
+	EXPECT_EQ(CODE_GPA + 7, g.msg->header.rip);
+	EXPECT_EQ(0xdeadbeefULL, g.msg->io_port.rax);
+
+	/* OUT: RIP stepped, nothing else. */
+	ASSERT_EQ(0, run_complete(g.vp_fd, IO, 0));
+	ASSERT_EQ(VID_MSG_X64_HALT, g.msg->message_type);
+	ASSERT_EQ(0, vid_vp_get_reg64(g.vp_fd, VID_REG_RIP, &rip));
+	EXPECT_EQ(CODE_GPA + sizeof(code) - 1, rip);
+	ASSERT_EQ(0, vid_vp_get_reg64(g.vp_fd, VID_REG_RAX, &rax));
+	EXPECT_EQ(0xdeadbeefULL, rax);
+	guest_teardown(&g);
+}
+
+TEST(run_complete_rdmsr_wrmsr)
+{
+	static const uint8_t code[] = {
+		0x66, 0xb9, 0x34, 0x12, 0x00, 0x00,	/* mov ecx, 0x1234 */
+		0x0f, 0x32,				/* rdmsr */
+		0x0f, 0x30,				/* wrmsr */
+		0xf4,					/* hlt */
+	};
+	struct guest g;
+	uint64_t rip;
+
+	GUEST_SETUP(&g, code);
+	ASSERT_EQ(0, vid_vp_run(g.vp_fd));
+	ASSERT_EQ(MSR, g.msg->message_type);
+	EXPECT_EQ(0x1234, g.msg->msr.msr_number);
+	EXPECT_EQ(VID_INTERCEPT_READ, g.msg->header.intercept_access_type);
+	EXPECT_EQ(CODE_GPA + 6, g.msg->header.rip);
+
+	/* The WRMSR that follows writes back what RDMSR returned. */
+	ASSERT_EQ(0, run_complete(g.vp_fd, MSR, 0x1122334455667788ULL));
+	ASSERT_EQ(MSR, g.msg->message_type);
+	EXPECT_EQ(VID_INTERCEPT_WRITE, g.msg->header.intercept_access_type);
+	EXPECT_EQ(CODE_GPA + 8, g.msg->header.rip);
+	EXPECT_EQ(0x11223344, g.msg->msr.rdx);
+	EXPECT_EQ(0x55667788, g.msg->msr.rax);
+
+	ASSERT_EQ(0, run_complete(g.vp_fd, MSR, 0));
+	ASSERT_EQ(VID_MSG_X64_HALT, g.msg->message_type);
+	ASSERT_EQ(0, vid_vp_get_reg64(g.vp_fd, VID_REG_RIP, &rip));
+	EXPECT_EQ(CODE_GPA + 10, rip);
+	guest_teardown(&g);
+}
+
+/* The VP still sits on the intercepted instruction: nothing applied. */
+static void expect_rip(struct __test_metadata *_metadata, struct guest *g,
+		       uint64_t want)
+{
+	uint64_t rip;
+
+	ASSERT_EQ(0, vid_vp_get_reg64(g->vp_fd, VID_REG_RIP, &rip));
+	EXPECT_EQ(want, rip);
+}
+
+TEST(run_complete_refuses_bad_arguments)
+{
+	static const uint8_t code[] = {
+		0xe4, 0x11,		/* in al, 0x11 */
+		0xf4,			/* hlt */
+	};
+	struct vid_vp_run_complete c = { .message_type = IO };
+	struct guest g;
+
+	GUEST_SETUP(&g, code);
+	ASSERT_EQ(0, vid_vp_run(g.vp_fd));
+	ASSERT_EQ(IO, g.msg->message_type);
+
+	c.flags = 1;
+	EXPECT_EQ(-1, ioctl(g.vp_fd, VID_VP_RUN_COMPLETE, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.flags = 0;
+	c.reserved[0] = 1;
+	EXPECT_EQ(-1, ioctl(g.vp_fd, VID_VP_RUN_COMPLETE, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.reserved[0] = 0;
+	c.reserved[1] = 1;
+	EXPECT_EQ(-1, ioctl(g.vp_fd, VID_VP_RUN_COMPLETE, &c));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(g.vp_fd, VID_VP_RUN_COMPLETE, (void *)8));
+	EXPECT_EQ(EFAULT, errno);
+	/* An 8-bit IN returns no more than 8 bits. */
+	EXPECT_EQ(-EINVAL, run_complete(g.vp_fd, IO, 0x100));
+	/* Not the type of the pending intercept. */
+	EXPECT_EQ(-EINVAL, run_complete(g.vp_fd, MSR, 0));
+	EXPECT_EQ(-EINVAL, run_complete(g.vp_fd, 0, 0));
+	expect_rip(_metadata, &g, CODE_GPA);
+
+	/* The intercept is still pending and completes once. */
+	ASSERT_EQ(0, run_complete(g.vp_fd, IO, 0x5a));
+	ASSERT_EQ(VID_MSG_X64_HALT, g.msg->message_type);
+	/* A HALT is not something this call completes. */
+	EXPECT_EQ(-EINVAL, run_complete(g.vp_fd, VID_MSG_X64_HALT, 0));
+	expect_rip(_metadata, &g, CODE_GPA + 2);
+	guest_teardown(&g);
+}
+
+TEST(run_complete_refuses_what_it_does_not_complete)
+{
+	static const uint8_t code[] = {
+		0xe6, 0x10,		/* out 0x10, al */
+		0x6e,			/* outsb */
+		0xf4,			/* hlt */
+	};
+	struct guest g;
+
+	GUEST_SETUP(&g, code);
+	/* Nothing pending before the first run. */
+	EXPECT_EQ(-EINVAL, run_complete(g.vp_fd, IO, 0));
+	ASSERT_EQ(0, vid_vp_run(g.vp_fd));
+	ASSERT_EQ(IO, g.msg->message_type);
+	/* An OUT returns nothing. */
+	EXPECT_EQ(-EINVAL, run_complete(g.vp_fd, IO, 1));
+	expect_rip(_metadata, &g, CODE_GPA);
+
+	/* String I/O stays with VID_VP_SET_REGISTERS. */
+	ASSERT_EQ(0, run_complete(g.vp_fd, IO, 0));
+	ASSERT_EQ(IO, g.msg->message_type);
+	EXPECT_EQ(8, g.msg->io_port.access_info & 8);
+	EXPECT_EQ(-EINVAL, run_complete(g.vp_fd, IO, 0));
+	expect_rip(_metadata, &g, CODE_GPA + 2);
+
+	/* A plain run leaves the intercept behind: none is pending then. */
+	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd, VID_REG_RIP, CODE_GPA + 3));
+	ASSERT_EQ(0, vid_vp_run(g.vp_fd));
+	ASSERT_EQ(VID_MSG_X64_HALT, g.msg->message_type);
+	EXPECT_EQ(-EINVAL, run_complete(g.vp_fd, IO, 0));
+	expect_rip(_metadata, &g, CODE_GPA + 3);
+	guest_teardown(&g);
+}
+
+static void on_alarm_complete(int sig)
+{
+	(void)sig;
+}
+
+TEST(run_complete_applies_once_across_eintr)
+{
+	static const uint8_t code[] = {
+		0xe6, 0x10,		/* out 0x10, al */
+		0xeb, 0xfe,		/* jmp $ */
+	};
+	struct sigaction sa = { .sa_handler = on_alarm_complete };
+	struct guest g;
+
+	GUEST_SETUP(&g, code);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, vid_vp_run(g.vp_fd));
+	ASSERT_EQ(IO, g.msg->message_type);
+	alarm(1);
+	/* Completed, then stopped by the signal while spinning. */
+	ASSERT_EQ(-EINTR, run_complete(g.vp_fd, IO, 0));
+	expect_rip(_metadata, &g, CODE_GPA + 2);
+	/* Not a second time. */
+	EXPECT_EQ(-EINVAL, run_complete(g.vp_fd, IO, 0));
+	expect_rip(_metadata, &g, CODE_GPA + 2);
 	guest_teardown(&g);
 }
 
@@ -389,6 +606,7 @@ TEST(running_vp_refuses_second_runner_and_register_access)
 	}
 	EXPECT_EQ(-EBUSY, r);
 	EXPECT_EQ(-EBUSY, vid_vp_run(g.vp_fd));
+	EXPECT_EQ(-EBUSY, run_complete(g.vp_fd, IO, 0));
 	pthread_kill(t, SIGUSR1);
 	pthread_join(t, NULL);
 	EXPECT_EQ(-EINTR, a.result);

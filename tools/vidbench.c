@@ -32,11 +32,12 @@
  *                        KVM_CREATE_VM + close (us per VM; one VM of the
  *                        side stays open so SVM is not toggled each time).
  *   pio_exit             real-mode "out 0x10, al" PIO_EXITS times: each OUT
- *                        is a KVM_EXIT_IO (KVM advances RIP) or a
- *                        VID_MSG_X64_IO_PORT_INTERCEPT (the VMM sets RIP
- *                        past the instruction with VID_VP_SET_REGISTERS),
- *                        then KVM_RUN / VID_VP_RUN again. us per exit:
- *                        first run to HLT, divided by the exit count.
+ *                        is a KVM_EXIT_IO or a
+ *                        VID_MSG_X64_IO_PORT_INTERCEPT, then KVM_RUN /
+ *                        VID_VP_RUN_COMPLETE, which complete the OUT (step
+ *                        RIP past it) in the kernel and run again. us per
+ *                        exit: first run to HLT, divided by the exit
+ *                        count.
  *   cpuid_exit           real-mode loop of CPUID leaf 1, finished in the
  *                        kernel on both sides. us per CPUID, measured as
  *                        (time of the loop with CPUID - time of the same
@@ -761,10 +762,45 @@ static void vm_set_cpu(struct vm *vm, enum cpu_mode mode, uint64_t rip)
 		fail("VID_VP_SET_REGISTERS: %s", strerror(-r));
 }
 
+/*
+ * vid: run the VP, completing the port I/O intercept the last run
+ * returned (@io_pending) in the same call with VID_VP_RUN_COMPLETE, as
+ * KVM completes an OUT from kvm_run in KVM_RUN; a module without it
+ * gets VID_VP_SET_REGISTERS and VID_VP_RUN.
+ */
+static int vid_run_completing(struct vm *vm, bool *io_pending)
+{
+	const struct vid_intercept_header *h = &vm->msg[0]->header;
+	struct vid_vp_run_complete c = {
+		.message_type = VID_MSG_X64_IO_PORT_INTERCEPT,
+	};
+	static bool no_complete;
+	int r;
+
+	if (!*io_pending)
+		return vid_vp_run(vm->vcpu[0]);
+	if (!no_complete) {
+		r = ioctl(vm->vcpu[0], VID_VP_RUN_COMPLETE, &c) ? -errno : 0;
+		if (r != -ENOTTY) {
+			/* After -EINTR the OUT is complete as well. */
+			*io_pending = false;
+			return r;
+		}
+		no_complete = true;
+	}
+	r = vid_vp_set_reg64(vm->vcpu[0], VID_REG_RIP,
+			     h->rip + (h->instruction_length & 0xf));
+	if (r)
+		fail("VID_VP_SET_REGISTERS: %s", strerror(-r));
+	*io_pending = false;
+	return vid_vp_run(vm->vcpu[0]);
+}
+
 /* Run until the guest halts; returns the number of port I/O exits. */
 static long vm_run_to_hlt(struct vm *vm)
 {
 	const struct vid_intercept_header *h;
+	bool io_pending = false;
 	long io = 0;
 	int r;
 
@@ -789,7 +825,7 @@ static long vm_run_to_hlt(struct vm *vm)
 	}
 	h = &vm->msg[0]->header;
 	for (;;) {
-		r = vid_vp_run(vm->vcpu[0]);
+		r = vid_run_completing(vm, &io_pending);
 		if (r == -EINTR)
 			continue;
 		if (r)
@@ -799,10 +835,7 @@ static long vm_run_to_hlt(struct vm *vm)
 			if (!(h->instruction_length & 0xf))
 				fail("I/O intercept at %#llx without length",
 				     (unsigned long long)h->rip);
-			r = vid_vp_set_reg64(vm->vcpu[0], VID_REG_RIP,
-					     h->rip + (h->instruction_length & 0xf));
-			if (r)
-				fail("VID_VP_SET_REGISTERS: %s", strerror(-r));
+			io_pending = true;
 			io++;
 			break;
 		case VID_MSG_X64_HALT:

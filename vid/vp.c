@@ -23,6 +23,8 @@
  * @index: the VP index.
  * @msg_page: the VP's message page (mmap offset 0, read-only).
  * @thread: the VP-backing kernel thread that runs it.
+ * @intercept_pending: the last run returned an intercept message that
+ *	VID_VP_RUN_COMPLETE has not completed yet (under @thread's claim).
  */
 struct vid_vp {
 	struct file *partition_file;
@@ -30,6 +32,7 @@ struct vid_vp {
 	u32 index;
 	struct page *msg_page;
 	struct vid_vp_thread thread;
+	bool intercept_pending;
 };
 
 static int vid_vp_release(struct inode *inode, struct file *file)
@@ -44,19 +47,123 @@ static int vid_vp_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* TLFS access_info and execution_state bits, CS attributes' L bit. */
+#define VID_IO_SIZE_MASK	0x7
+#define VID_IO_STRING		BIT(3)
+#define VID_EXEC_LMA		BIT(4)
+#define VID_SEG_L		BIT(13)
+
+/*
+ * The registers that complete the pending intercept (VID_VP_RUN_COMPLETE):
+ * the values an IN or RDMSR returns, and RIP past the instruction. The
+ * message page is the hypervisor's (the VMM maps it read-only); its
+ * fields are read once. Returns how many registers to set, or -EINVAL.
+ */
+static int vid_vp_completion(struct vid_vp *vp,
+			     const struct vid_vp_run_complete *c,
+			     u32 *names, union hv_reg_value *values)
+{
+	const struct vid_message *m = page_address(vp->msg_page);
+	u8 len = READ_ONCE(m->header.instruction_length) & 0xf;
+	bool read = READ_ONCE(m->header.intercept_access_type) ==
+		    VID_INTERCEPT_READ;
+	u64 rip = READ_ONCE(m->header.rip), mask, rax;
+	u8 info, size;
+	int n = 0;
+
+	if (!vp->intercept_pending ||
+	    c->message_type != READ_ONCE(m->message_type) || !len)
+		return -EINVAL;
+	if (!read && c->value)
+		return -EINVAL;		/* OUT, WRMSR: nothing comes back */
+
+	switch (c->message_type) {
+	case VID_MSG_X64_IO_PORT_INTERCEPT:
+		info = READ_ONCE(m->io_port.access_info);
+		size = info & VID_IO_SIZE_MASK;
+		if ((info & VID_IO_STRING) ||
+		    (size != 1 && size != 2 && size != 4))
+			return -EINVAL;
+		if (!read)
+			break;
+		mask = GENMASK_ULL(size * 8 - 1, 0);
+		if (c->value & ~mask)
+			return -EINVAL;
+		/* A 32-bit result clears the upper half, as in hardware. */
+		rax = size == 4 ? 0 : READ_ONCE(m->io_port.rax) & ~mask;
+		names[n] = HV_X64_REGISTER_RAX;
+		values[n++].reg64 = rax | c->value;
+		break;
+	case VID_MSG_X64_MSR_INTERCEPT:
+		if (!read)
+			break;
+		names[n] = HV_X64_REGISTER_RAX;
+		values[n++].reg64 = lower_32_bits(c->value);
+		names[n] = HV_X64_REGISTER_RAX + 2;	/* RDX */
+		values[n++].reg64 = upper_32_bits(c->value);
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	/* Outside 64-bit code the instruction pointer is 32 bits wide. */
+	rip += len;
+	if (!(READ_ONCE(m->header.execution_state) & VID_EXEC_LMA) ||
+	    !(READ_ONCE(m->header.cs.attributes) & VID_SEG_L))
+		rip = lower_32_bits(rip);
+	names[n] = HV_X64_REGISTER_RIP;
+	values[n++].reg64 = rip;
+	return n;
+}
+
 /*
  * Let the VP's backing thread run it until it has a message for the VMM;
- * a signal stops it (-EINTR).
+ * a signal stops it (-EINTR). With @c, complete the pending intercept
+ * first (VID_VP_RUN_COMPLETE): in the kernel, so that the VMM makes one
+ * system call per intercept, not two.
  */
-static int vid_vp_run(struct vid_vp *vp, unsigned long arg)
+static int vid_vp_run(struct vid_vp *vp, const struct vid_vp_run_complete *c)
 {
+	const struct vid_message *m = page_address(vp->msg_page);
+	union hv_reg_value values[3] = {};
 	hv_status_t status;
-	int err;
+	u32 names[3];
+	int err, n;
 
-	if (arg)
+	if (!vid_vp_thread_claim(&vp->thread))
+		return -EBUSY;		/* another VMM thread runs this VP */
+	if (c) {
+		n = vid_vp_completion(vp, c, names, values);
+		err = n;
+		if (n < 0)
+			goto out;
+		status = hv_call_set_vp_registers(vp->partition->id, vp->index,
+						  n, names, values);
+		err = vid_status_to_errno(status);
+		if (err)
+			goto out;
+	}
+	/* Whatever the VMM did about the last intercept, it is done. */
+	vp->intercept_pending = false;
+	err = vid_vp_thread_run(&vp->thread, &status) ?:
+	      vid_status_to_errno(status);
+	if (!err)
+		vp->intercept_pending = READ_ONCE(m->message_type) !=
+					VID_MSG_NONE;
+out:
+	vid_vp_thread_release(&vp->thread);
+	return err;
+}
+
+static int vid_vp_run_complete(struct vid_vp *vp, void __user *uarg)
+{
+	struct vid_vp_run_complete c;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	if (c.flags || c.reserved[0] || c.reserved[1])
 		return -EINVAL;
-	err = vid_vp_thread_run(&vp->thread, &status);
-	return err ?: vid_status_to_errno(status);
+	return vid_vp_run(vp, &c);
 }
 
 static int vid_vp_mmap(struct file *file, struct vm_area_struct *vma)
@@ -160,7 +267,9 @@ static long vid_vp_ioctl(struct file *file, unsigned int cmd,
 	case VID_VP_SET_REGISTERS:
 		return vid_vp_registers(vp, cmd, (void __user *)arg);
 	case VID_VP_RUN:
-		return vid_vp_run(vp, arg);
+		return arg ? -EINVAL : vid_vp_run(vp, NULL);
+	case VID_VP_RUN_COMPLETE:
+		return vid_vp_run_complete(vp, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

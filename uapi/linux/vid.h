@@ -896,6 +896,34 @@ struct vid_sint_notify {
 	__u64 reserved;
 };
 
+/**
+ * struct vid_vp_run_complete - argument of VID_VP_RUN_COMPLETE
+ * @message_type: the intercept being completed, which must be the message
+ *	the VP's last VID_VP_RUN or VID_VP_RUN_COMPLETE returned with:
+ *	VID_MSG_X64_IO_PORT_INTERCEPT (not a string instruction) or
+ *	VID_MSG_X64_MSR_INTERCEPT.
+ * @flags: must be 0.
+ * @value: an IN's result, in its low access-size bytes (the others
+ *	must be 0), or an RDMSR's 64-bit result. Must be 0 for OUT and
+ *	WRMSR.
+ * @reserved: must be 0.
+ *
+ * The kernel does what the VMM otherwise does with VID_VP_SET_REGISTERS
+ * before running the VP again: for IN it writes @value to AL, AX or EAX
+ * (a 32-bit IN clears RAX's upper half; the bytes an 8- or 16-bit IN
+ * leaves alone keep the value the intercept reported in RAX), for RDMSR
+ * to EAX and EDX (upper halves cleared), and for all of them it sets RIP
+ * to the intercept's RIP plus its instruction_length. String and REP
+ * port I/O, memory intercepts and everything else stay with
+ * VID_VP_SET_REGISTERS and VID_VP_RUN.
+ */
+struct vid_vp_run_complete {
+	__u32 message_type;
+	__u32 flags;
+	__u64 value;
+	__u64 reserved[2];
+};
+
 /* ioctls on /dev/vid */
 #define VID_GET_API_VERSION	_IO(VIDIO, 0x00)
 #define VID_CHECK_CAPABILITY	_IO(VIDIO, 0x01)
@@ -937,5 +965,18 @@ struct vid_sint_notify {
  * thread runs it.
  */
 #define VID_VP_RUN			_IO(VIDIO, 0x22)
+/*
+ * Complete the intercept the last run returned with (struct
+ * vid_vp_run_complete), then run as VID_VP_RUN does: one system call per
+ * port I/O or MSR intercept instead of two. The completion is applied
+ * exactly once: it has been when the call returns 0 or -EINTR (after
+ * -EINTR, go on with VID_VP_RUN), and nothing changed when it fails its
+ * checks: -EFAULT, -EBUSY (another thread runs the VP), -EINVAL (flags,
+ * reserved fields, @value; no intercept pending because the last run
+ * returned none or it was completed already; a different message type;
+ * a type or kind of access this call does not complete). A module
+ * without it fails with -ENOTTY.
+ */
+#define VID_VP_RUN_COMPLETE	_IOW(VIDIO, 0x23, struct vid_vp_run_complete)
 
 #endif /* _UAPI_LINUX_VID_H */

@@ -77,8 +77,8 @@ build/unit/hcall_input_test: selftests/unit/hcall_input_test.c hvcore/hcall_inpu
 		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
 		selftests/unit/hcall_input_test.c hvcore/hcall_input.c
 
-# libFuzzer target for the same code (not part of check); run it with
-# build/fuzz/hcall_input_fuzz -max_total_time=60.
+# libFuzzer target for the same code; scripts/fuzz.sh (make fuzz, make
+# check) runs it for a bounded time from selftests/fuzz/corpus/hcall_input.
 build/fuzz/hcall_input_fuzz: selftests/fuzz/hcall_input_fuzz.c hvcore/hcall_input.c \
 		hvcore/hcall_input.h
 	@mkdir -p build/fuzz

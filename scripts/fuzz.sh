@@ -10,7 +10,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
-TARGETS=(vmbus_ring vmbus_msg)
+TARGETS=(vmbus_ring vmbus_msg hcall_input)
 SECS=${FUZZ_SECONDS:-20}
 n=0 failed=0
 log=$(mktemp)
@@ -27,12 +27,15 @@ for t in "${TARGETS[@]}"; do
 	fi
 	corpus=build/fuzz/corpus-$t
 	mkdir -p "$corpus"
+	# libFuzzer fails at once on a corpus directory that does not exist
+	seeds=()
+	[[ -d selftests/fuzz/corpus/$t ]] && seeds=("selftests/fuzz/corpus/$t")
 	# A small quarantine keeps ASan from faulting in fresh memory for
 	# every run's allocations; leaks are not what this looks for.
 	ASAN_OPTIONS=quarantine_size_mb=16:detect_leaks=0 \
 		"$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="build/fuzz/crash-$t-" \
-		"$corpus" "selftests/fuzz/corpus/$t" >"$log" 2>&1
+		"$corpus" "${seeds[@]}" >"$log" 2>&1
 	st=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")

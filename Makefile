@@ -162,3 +162,28 @@ build/fuzz/vmbus_msg_fuzz: selftests/fuzz/vmbus_msg_fuzz.c $(VMBUS_SERVER_DEPS)
 	clang -O1 -g -Wall -Werror -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Iselftests/unit -o $@ \
 		selftests/fuzz/vmbus_msg_fuzz.c $(VMBUS_SERVER_SRCS)
+
+# libvid's VMBus part: the userspace channel helper (tools/libvid/vmbus_chan.c,
+# over the root-side ring code vmbus/ring.c built as userspace with the
+# shims in selftests/unit/) and the integration services on top of it
+# (tools/libvid/vmbus_ic*.c). A tool using them compiles these sources with
+# LIBVID_VMBUS_CFLAGS.
+LIBVID_VMBUS_SRCS := tools/libvid/vmbus_chan.c tools/libvid/vmbus_ic.c \
+	vmbus/ring.c
+LIBVID_VMBUS_DEPS := $(LIBVID_VMBUS_SRCS) tools/libvid/vmbus_chan.h \
+	tools/libvid/vmbus_ic.h vmbus/ring.h uapi/linux/vid_vmbus.h \
+	selftests/unit/kshim.h selftests/unit/kshim_shmem.h
+LIBVID_VMBUS_CFLAGS := -Iuapi -Itools/libvid -Iselftests/unit
+
+# They parse guest answers: tests under ASan and UBSan, with a model of
+# Linux's hv_utils and hv_kvp_daemon as the guest.
+.PHONY: unit-vmbus-ic
+unit: unit-vmbus-ic
+unit-vmbus-ic: build/unit/vmbus_ic_test
+	ASAN_OPTIONS=detect_leaks=0 build/unit/vmbus_ic_test
+
+build/unit/vmbus_ic_test: selftests/unit/vmbus_ic_test.c $(LIBVID_VMBUS_DEPS)
+	@mkdir -p build/unit
+	$(CC) -O2 -g -Wall -Werror $(UNIT_SAN) -pthread $(LIBVID_VMBUS_CFLAGS) \
+		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
+		selftests/unit/vmbus_ic_test.c $(LIBVID_VMBUS_SRCS)

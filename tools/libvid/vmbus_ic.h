@@ -58,10 +58,6 @@
 
 #include "vmbus_chan.h"
 
-#ifndef __packed
-#define __packed __attribute__((__packed__))
-#endif
-
 /*
  * Class GUIDs of the services, in guid_t byte order (what the offer
  * carries; the first three fields little-endian). Linux's hv_utils binds
@@ -106,6 +102,9 @@ extern const uint8_t vid_ic_guid_kvp[16];
 /* Versions count at most per list in a NEGOTIATE (Linux refuses more). */
 #define VID_IC_MAX_VERSIONS		100
 
+/* The wire structures below have no padding: byte-packed. */
+#pragma pack(push, 1)
+
 /**
  * struct vid_ic_pipe_hdr - the pipe header before each IC message
  * @flags: VID_IC_PIPE_DATA
@@ -114,7 +113,7 @@ extern const uint8_t vid_ic_guid_kvp[16];
 struct vid_ic_pipe_hdr {
 	uint32_t flags;
 	uint32_t msgsize;
-} __packed;
+};
 
 /**
  * struct vid_ic_version - one version in a header or negotiation list
@@ -124,7 +123,7 @@ struct vid_ic_pipe_hdr {
 struct vid_ic_version {
 	uint16_t major;
 	uint16_t minor;
-} __packed;
+};
 
 /**
  * struct vid_icmsg_hdr - the common IC message header (Linux's icmsg_hdr)
@@ -146,7 +145,7 @@ struct vid_icmsg_hdr {
 	uint8_t ictransaction_id;
 	uint8_t icflags;
 	uint8_t reserved[2];
-} __packed;
+};
 
 /* Bytes of pipe header and message header before every message. */
 #define VID_ICMSG_HDR_SIZE \
@@ -164,7 +163,7 @@ struct vid_icmsg_negotiate {
 	uint16_t icmsg_vercnt;
 	uint32_t reserved;
 	struct vid_ic_version icversion_data[];
-} __packed;
+};
 
 /**
  * struct vid_ic_heartbeat_msg - ICMSGTYPE_HEARTBEAT
@@ -174,7 +173,7 @@ struct vid_icmsg_negotiate {
 struct vid_ic_heartbeat_msg {
 	uint64_t seq_num;
 	uint32_t reserved[8];
-} __packed;
+};
 
 /* vid_ic_shutdown_msg.flags: what to do; | FORCE: without asking apps. */
 #define VID_IC_SHUTDOWN_POWEROFF	0
@@ -194,7 +193,7 @@ struct vid_ic_shutdown_msg {
 	uint32_t timeout_seconds;
 	uint32_t flags;
 	uint8_t display_message[2048];
-} __packed;
+};
 
 /* vid_ic_timesync_*.flags */
 #define VID_IC_TIMESYNC_PROBE		0
@@ -216,7 +215,7 @@ struct vid_ic_timesync_msg {
 	uint64_t childtime;
 	uint64_t roundtriptime;
 	uint8_t flags;
-} __packed;
+};
 
 /**
  * struct vid_ic_timesync_ref_msg - ICMSGTYPE_TIMESYNC, version 4
@@ -235,7 +234,7 @@ struct vid_ic_timesync_ref_msg {
 	uint8_t leapflags;
 	uint8_t stratum;
 	uint8_t reserved[3];
-} __packed;
+};
 
 /* KVP operations and pools (Linux's uapi hv_kvp_exchg_op/_pool). */
 #define VID_IC_KVP_OP_GET		0
@@ -274,7 +273,7 @@ struct vid_ic_kvp_value {
 	uint32_t value_size;
 	uint8_t key[VID_IC_KVP_KEY_BYTES];
 	uint8_t value[VID_IC_KVP_VALUE_BYTES];
-} __packed;
+};
 
 /**
  * struct vid_ic_kvp_hdr - what starts every KVP message
@@ -286,7 +285,7 @@ struct vid_ic_kvp_hdr {
 	uint8_t operation;
 	uint8_t pool;
 	uint16_t pad;
-} __packed;
+};
 
 /**
  * struct vid_ic_kvp_enum_msg - ICMSGTYPE_KVPEXCHANGE, ENUMERATE
@@ -298,7 +297,7 @@ struct vid_ic_kvp_enum_msg {
 	struct vid_ic_kvp_hdr hdr;
 	uint32_t index;
 	struct vid_ic_kvp_value data;
-} __packed;
+};
 
 /**
  * struct vid_ic_kvp_getset_msg - ICMSGTYPE_KVPEXCHANGE, GET, SET, DELETE
@@ -308,7 +307,9 @@ struct vid_ic_kvp_enum_msg {
 struct vid_ic_kvp_getset_msg {
 	struct vid_ic_kvp_hdr hdr;
 	struct vid_ic_kvp_value data;
-} __packed;
+};
+
+#pragma pack(pop)
 
 /* ---- one service on one channel ---- */
 

@@ -122,6 +122,7 @@ struct hv_partition {
  * @sipi_vector: vector of the last startup IPI.
  * @wait: the VP's thread sleeps here while the VP is halted.
  * @runtime_ns: time spent dispatching this VP (HV_X64_MSR_VP_RUNTIME).
+ * @vp_assist: HV_X64_MSR_VP_ASSIST_PAGE as the guest wrote it.
  * @lapic: the virtual local APIC (lapic.c), from the pool.
  * @synic: SynIC and synthetic-timer state (synic/), from the pool.
  * @arch: backend state (from the pool).
@@ -140,6 +141,7 @@ struct hv_vp {
 	u8 sipi_vector;
 	struct rcuwait wait;
 	u64 runtime_ns;
+	u64 vp_assist;
 	struct hv_lapic *lapic;
 	struct hv_synic *synic;
 	void *arch;

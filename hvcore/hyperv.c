@@ -31,6 +31,7 @@
 #include "../uapi/linux/vid.h"
 #include "arch.h"
 #include "hcall_input.h"
+#include "lapic.h"
 #include "hv_regs.h"
 #include "hvcore.h"
 
@@ -61,7 +62,7 @@
 	 HV_MSR_SYNIC_AVAILABLE | HV_MSR_SYNTIMER_AVAILABLE |		\
 	 HV_MSR_HYPERCALL_AVAILABLE | HV_MSR_VP_INDEX_AVAILABLE |	\
 	 HV_MSR_RESET_AVAILABLE | HV_MSR_REFERENCE_TSC_AVAILABLE |	\
-	 HV_ACCESS_FREQUENCY_MSRS |					\
+	 HV_ACCESS_FREQUENCY_MSRS | HV_MSR_APIC_ACCESS_AVAILABLE |	\
 	 (u64)(HV_POST_MESSAGES | HV_SIGNAL_EVENTS) << 32)
 #define HV_FEATURES_IMPLEMENTED						\
 	(HV_FEATURE_FREQUENCY_MSRS_AVAILABLE |				\
@@ -361,6 +362,12 @@ static bool hv_msr_gate(u32 msr, u64 *privilege, u32 *feature)
 	case HV_X64_MSR_CRASH_CTL:
 		*feature = HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE;
 		return true;
+	case HV_X64_MSR_EOI:
+	case HV_X64_MSR_ICR:
+	case HV_X64_MSR_TPR:
+	case HV_X64_MSR_VP_ASSIST_PAGE:
+		*privilege = HV_MSR_APIC_ACCESS_AVAILABLE;
+		return true;
 	default:
 		return false;
 	}
@@ -420,6 +427,13 @@ enum hv_msr_result hv_synthetic_msr_read(struct hv_vp *vp, u32 msr,
 	case HV_X64_MSR_CRASH_CTL:
 		/* The capability: crash notification, no message page. */
 		*value = HV_CRASH_CTL_CRASH_NOTIFY;
+		break;
+	case HV_X64_MSR_EOI:
+	case HV_X64_MSR_ICR:
+	case HV_X64_MSR_TPR:
+		return hv_lapic_hv_msr_read(vp, msr, value);
+	case HV_X64_MSR_VP_ASSIST_PAGE:
+		*value = vp->vp_assist;
 		break;
 	default:	/* HV_X64_MSR_RESET */
 		*value = 0;
@@ -541,6 +555,28 @@ static enum hv_msr_result hv_write_reset(struct hv_vp *vp, u64 value,
 	return HV_MSR_MESSAGE;
 }
 
+/*
+ * HV_X64_MSR_VP_ASSIST_PAGE: enable bit 0, the page's frame from bit 12,
+ * bits 1-11 reserved (#GP). The page must be guest RAM; as on Hyper-V
+ * its APIC-assist word is cleared when it is enabled. Nothing in it is
+ * used yet (no PV EOI: HV_X64_APIC_ACCESS_RECOMMENDED is not offered,
+ * no enlightened VMCS), but a guest that sets it up, as Linux does on
+ * every CPU, finds it works.
+ */
+static enum hv_msr_result hv_write_vp_assist(struct hv_vp *vp, u64 value)
+{
+	u32 zero = 0;
+
+	if (value & (PAGE_SIZE - 2))
+		return HV_MSR_GP;
+	if ((value & HV_X64_MSR_VP_ASSIST_PAGE_ENABLE) &&
+	    hv_gpa_write(vp->partition, value & PAGE_MASK, &zero,
+			 sizeof(zero)))
+		return HV_MSR_GP;
+	vp->vp_assist = value;
+	return HV_MSR_DONE;
+}
+
 enum hv_msr_result hv_synthetic_msr_write(struct hv_vp *vp, u32 msr,
 					  u64 value, struct hv_message *msg)
 {
@@ -564,6 +600,12 @@ enum hv_msr_result hv_synthetic_msr_write(struct hv_vp *vp, u32 msr,
 		return hv_write_crash_ctl(vp, value, msg);
 	case HV_X64_MSR_RESET:
 		return hv_write_reset(vp, value, msg);
+	case HV_X64_MSR_EOI:
+	case HV_X64_MSR_ICR:
+	case HV_X64_MSR_TPR:
+		return hv_lapic_hv_msr_write(vp, msr, value);
+	case HV_X64_MSR_VP_ASSIST_PAGE:
+		return hv_write_vp_assist(vp, value);
 	default:	/* read-only: VP index, runtime, counter, frequencies */
 		return HV_MSR_GP;
 	}

@@ -728,6 +728,53 @@ enum hv_msr_result hv_lapic_msr_write(struct hv_vp *vp, u32 msr, u64 value)
 		HV_MSR_DONE : HV_MSR_GP;
 }
 
+/*
+ * Hyper-V's synthetic APIC MSRs (HV_X64_MSR_EOI, _ICR, _TPR): the EOI,
+ * ICR (ICR2 in bits 63:32 in xAPIC mode, the x2APIC layout otherwise)
+ * and TPR registers, in either APIC mode; #GP while the APIC is off.
+ */
+enum hv_msr_result hv_lapic_hv_msr_read(struct hv_vp *vp, u32 msr, u64 *value)
+{
+	struct hv_lapic *a = vp->lapic;
+
+	if (!hw_enabled(a) || msr == HV_X64_MSR_EOI)
+		return HV_MSR_GP;
+	if (msr == HV_X64_MSR_TPR)
+		*value = *reg(a, APIC_TASKPRI);
+	else
+		*value = (u64)*reg(a, APIC_ICR2) << 32 | *reg(a, APIC_ICR);
+	return HV_MSR_DONE;
+}
+
+enum hv_msr_result hv_lapic_hv_msr_write(struct hv_vp *vp, u32 msr, u64 value)
+{
+	struct hv_lapic *a = vp->lapic;
+
+	if (!hw_enabled(a))
+		return HV_MSR_GP;
+	if (x2apic_mode(a))
+		return hv_lapic_msr_write(vp, X2APIC_MSR_BASE +
+					  ((msr == HV_X64_MSR_EOI ? APIC_EOI :
+					    msr == HV_X64_MSR_TPR ?
+					    APIC_TASKPRI : APIC_ICR) >> 4),
+					  value);
+	switch (msr) {
+	case HV_X64_MSR_EOI:
+		return write_reg(a, APIC_EOI, 0) ? HV_MSR_DONE : HV_MSR_GP;
+	case HV_X64_MSR_TPR:
+		if (value > 0xff)
+			return HV_MSR_GP;
+		return write_reg(a, APIC_TASKPRI, value) ?
+			HV_MSR_DONE : HV_MSR_GP;
+	default:
+		if (value & ~(GENMASK_ULL(63, 56) | ICR_SHORTHAND | 0xcfffU))
+			return HV_MSR_GP;
+		write_reg(a, APIC_ICR2, value >> 32);
+		return write_reg(a, APIC_ICR, (u32)value) ?
+			HV_MSR_DONE : HV_MSR_GP;
+	}
+}
+
 bool hv_lapic_mmio_hit(struct hv_vp *vp, u64 gpa)
 {
 	struct hv_lapic *a = vp->lapic;

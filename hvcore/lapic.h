@@ -66,6 +66,8 @@ bool hv_lapic_set_base(struct hv_vp *vp, u64 value, bool guest);
 /* x2APIC MSRs 0x800-0x8ff and IA32_TSC_DEADLINE. VP context. */
 enum hv_msr_result hv_lapic_msr_read(struct hv_vp *vp, u32 msr, u64 *value);
 enum hv_msr_result hv_lapic_msr_write(struct hv_vp *vp, u32 msr, u64 value);
+enum hv_msr_result hv_lapic_hv_msr_read(struct hv_vp *vp, u32 msr, u64 *value);
+enum hv_msr_result hv_lapic_hv_msr_write(struct hv_vp *vp, u32 msr, u64 value);
 
 /* Is @gpa inside this VP's xAPIC MMIO page (xAPIC mode, enabled)? */
 bool hv_lapic_mmio_hit(struct hv_vp *vp, u64 gpa);

@@ -41,7 +41,10 @@
 #define HV_MSR_REFERENCE_TSC	0x40000021
 #define HV_MSR_TSC_FREQUENCY	0x40000022
 #define HV_MSR_APIC_FREQUENCY	0x40000023
-#define HV_MSR_APIC_EOI		0x40000070	/* not implemented */
+#define HV_MSR_APIC_EOI		0x40000070
+#define HV_MSR_APIC_ICR		0x40000071
+#define HV_MSR_APIC_TPR		0x40000072
+#define HV_MSR_VP_ASSIST_PAGE	0x40000073
 #define HV_MSR_LAST		0x400000ff	/* not implemented */
 #define HV_MSR_CRASH_P0		0x40000100
 #define HV_MSR_CRASH_P4		0x40000104
@@ -54,6 +57,7 @@
 #define PRIV_TIME_REF_COUNT	BIT_ULL(1)
 #define PRIV_HYPERCALL		BIT_ULL(5)
 #define PRIV_VP_INDEX		BIT_ULL(6)
+#define PRIV_APIC_ACCESS	BIT_ULL(4)
 #define PRIV_RESET		BIT_ULL(7)
 #define PRIV_REFERENCE_TSC	BIT_ULL(9)
 #define PRIV_FREQUENCY		BIT_ULL(11)
@@ -153,7 +157,7 @@ static const uint32_t hv_props[] = {
 static const uint64_t hv_must[] = {
 	PRIV_VP_RUNTIME | PRIV_TIME_REF_COUNT | PRIV_HYPERCALL |
 	PRIV_VP_INDEX | PRIV_RESET | PRIV_REFERENCE_TSC | PRIV_FREQUENCY |
-	PRIV_POST_MESSAGES | PRIV_SIGNAL_EVENTS,
+	PRIV_APIC_ACCESS | PRIV_POST_MESSAGES | PRIV_SIGNAL_EVENTS,
 	FEAT_FREQUENCY | FEAT_CRASH,
 	REC_REMOTE_TLB_FLUSH | REC_RELAXED_TIMING | REC_CLUSTER_IPI |
 	REC_EX_MASKS,
@@ -379,7 +383,9 @@ static const struct msr_case msr_cases[] = {
 	{ HV_MSR_CRASH_P0, true, 0, FEAT_CRASH },
 	{ HV_MSR_CRASH_P4, true, 0, FEAT_CRASH },
 	{ HV_MSR_CRASH_CTL, true, 0, FEAT_CRASH },
-	{ HV_MSR_APIC_EOI, false, ~0ULL, ~0ULL },	/* never */
+	{ HV_MSR_APIC_TPR, true, PRIV_APIC_ACCESS, 0 },
+	{ HV_MSR_VP_ASSIST_PAGE, true, PRIV_APIC_ACCESS, 0 },
+	{ 0x40000074, false, ~0ULL, ~0ULL },		/* never */
 	{ HV_MSR_LAST, false, ~0ULL, ~0ULL },
 	{ 0x40000004, false, ~0ULL, ~0ULL },
 };
@@ -418,15 +424,17 @@ FIXTURE_VARIANT_ADD(msr_gate, time_ref_count) {
 FIXTURE_VARIANT_ADD(msr_gate, reference_tsc) { .priv = PRIV_REFERENCE_TSC };
 FIXTURE_VARIANT_ADD(msr_gate, frequency) { .priv = PRIV_FREQUENCY };
 FIXTURE_VARIANT_ADD(msr_gate, crash) { .feat = FEAT_CRASH };
+FIXTURE_VARIANT_ADD(msr_gate, apic_access) { .priv = PRIV_APIC_ACCESS };
 /* Everything but one: only that one's MSRs fault. */
 FIXTURE_VARIANT_ADD(msr_gate, all_but_hypercall) {
 	.priv = PRIV_VP_RUNTIME | PRIV_TIME_REF_COUNT | PRIV_VP_INDEX |
-		PRIV_RESET | PRIV_REFERENCE_TSC | PRIV_FREQUENCY,
+		PRIV_RESET | PRIV_REFERENCE_TSC | PRIV_FREQUENCY |
+		PRIV_APIC_ACCESS,
 	.feat = FEAT_FREQUENCY | FEAT_CRASH };
 FIXTURE_VARIANT_ADD(msr_gate, all) {
 	.priv = PRIV_VP_RUNTIME | PRIV_TIME_REF_COUNT | PRIV_HYPERCALL |
 		PRIV_VP_INDEX | PRIV_RESET | PRIV_REFERENCE_TSC |
-		PRIV_FREQUENCY,
+		PRIV_FREQUENCY | PRIV_APIC_ACCESS,
 	.feat = FEAT_FREQUENCY | FEAT_CRASH };
 
 FIXTURE_SETUP(msr_gate)
@@ -1163,6 +1171,53 @@ TEST(crash_message)
 		EXPECT_EQ(0x1111111111111111ULL * (i + 1), c->parameters[i]);
 	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
 	EXPECT_EQ(2, uc.args[0]);
+	vid_guest_destroy(&g);
+}
+
+/*
+ * The VP assist page and the synthetic APIC MSRs (Linux sets the former
+ * up on every CPU): reserved bits fault, the page must be RAM, its
+ * APIC-assist word is cleared; TPR is CR8's register; EOI is write-only.
+ */
+#define ASSIST_GPA	(VID_CGUEST_DATA_GPA + 0x3000)
+
+static void guest_vp_assist(unsigned int vp)
+{
+	volatile uint32_t *assist = (volatile uint32_t *)ASSIST_GPA;
+	uint64_t v;
+
+	*assist = 0xdeadbeef;
+	assist[1] = 0x12345678;
+	GUEST_ASSERT_EQ(0, rdmsr(HV_MSR_VP_ASSIST_PAGE));
+	GUEST_ASSERT_EQ(GP_VECTOR, wrmsr_safe(HV_MSR_VP_ASSIST_PAGE,
+					      ASSIST_GPA | 1 | 2));
+	GUEST_ASSERT_EQ(GP_VECTOR, wrmsr_safe(HV_MSR_VP_ASSIST_PAGE,
+					      VID_CGUEST_RAM_SIZE | 1));
+	wrmsr(HV_MSR_VP_ASSIST_PAGE, ASSIST_GPA | 1);
+	GUEST_ASSERT_EQ(ASSIST_GPA | 1, rdmsr(HV_MSR_VP_ASSIST_PAGE));
+	GUEST_ASSERT_EQ(0, *assist);
+	GUEST_ASSERT_EQ(0x12345678, assist[1]);
+	wrmsr(HV_MSR_VP_ASSIST_PAGE, 0);
+
+	wrmsr(HV_MSR_APIC_TPR, 0x50);
+	GUEST_ASSERT_EQ(0x50, rdmsr(HV_MSR_APIC_TPR));
+	__asm__ volatile("mov %%cr8, %0" : "=r"(v));
+	GUEST_ASSERT_EQ(5, v);
+	GUEST_ASSERT_EQ(GP_VECTOR, wrmsr_safe(HV_MSR_APIC_TPR, 0x100));
+	wrmsr(HV_MSR_APIC_TPR, 0);
+	GUEST_ASSERT_EQ(GP_VECTOR, rdmsr_safe(HV_MSR_APIC_EOI, &v));
+	wrmsr(HV_MSR_APIC_EOI, 0);	/* nothing in service: no effect */
+	GUEST_SYNC(1);
+}
+
+TEST(vp_assist_and_apic_msrs)
+{
+	struct vid_guest g;
+	struct vid_ucall uc;
+
+	CREATE_HV(&g, 1, guest_vp_assist, PRIV_APIC_ACCESS, 0, 0);
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	EXPECT_EQ(1, uc.args[0]);
 	vid_guest_destroy(&g);
 }
 

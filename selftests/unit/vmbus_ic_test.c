@@ -15,8 +15,12 @@
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "vmbus_chan.h"
@@ -70,7 +74,8 @@ static void gcopy_in(struct gring *r, uint32_t off, const void *src,
 static int grecv(struct gring *r, uint8_t *buf, uint32_t size, uint32_t *len,
 		 uint64_t *tid, uint16_t *type)
 {
-	uint32_t ri = *r->read_index, wi = *r->write_index, plen, off;
+	uint32_t ri = *r->read_index, plen, off;
+	uint32_t wi = __atomic_load_n(r->write_index, __ATOMIC_ACQUIRE);
 	uint16_t desc[4];
 
 	if (ri == wi)
@@ -85,7 +90,8 @@ static int grecv(struct gring *r, uint8_t *buf, uint32_t size, uint32_t *len,
 	*len = plen - off;
 	if (type)
 		*type = desc[0];
-	*r->read_index = (ri + plen + 8) % r->size;
+	__atomic_store_n(r->read_index, (ri + plen + 8) % r->size,
+			 __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -104,7 +110,8 @@ static void gsend_raw(struct gring *r, uint16_t type, uint16_t off8,
 	gcopy_in(r, wi + 16, data, len);
 	gcopy_in(r, wi + 16 + len, zero, total - 16 - len);
 	gcopy_in(r, wi + total, &trailer, 8);
-	*r->write_index = (wi + total + 8) % r->size;
+	__atomic_store_n(r->write_index, (wi + total + 8) % r->size,
+			 __ATOMIC_RELEASE);
 }
 
 static void gsend(struct gring *r, uint64_t tid, const void *data,
@@ -128,6 +135,7 @@ struct tguest {
 	struct gring out;	/* guest -> root */
 	struct gring in;	/* root -> guest */
 	int signals;		/* the root signalled the guest */
+	int evfd;		/* and this eventfd counts it, if >= 0 */
 	struct vid_vmbus_chan *ch;
 	struct vid_ic_svc *svc;
 	enum vid_ic_kind kind;
@@ -155,7 +163,12 @@ struct tguest {
 
 static int tguest_signal(void *opaque)
 {
-	((struct tguest *)opaque)->signals++;
+	struct tguest *g = opaque;
+	uint64_t one = 1;
+
+	__atomic_add_fetch(&g->signals, 1, __ATOMIC_RELAXED);
+	if (g->evfd >= 0 && write(g->evfd, &one, sizeof(one)) != sizeof(one))
+		abort();
 	return 0;
 }
 
@@ -380,7 +393,8 @@ static int tguest_run(struct tguest *g)
 
 	while (!grecv(&g->in, gbuf, sizeof(gbuf), &len, &tid, NULL)) {
 		n++;
-		if (!g->mute && lx_handle(g, gbuf, len))
+		if (!__atomic_load_n(&g->mute, __ATOMIC_RELAXED) &&
+		    lx_handle(g, gbuf, len))
 			gsend(&g->out, tid, gbuf, len);
 	}
 	return n;
@@ -431,16 +445,13 @@ static const int *lx_list(enum vid_ic_kind kind, int *n)
 	}
 }
 
-/* Rings, channel and service of @kind; the guest speaks Linux's lists. */
-static void tguest_setup(struct tguest *g, enum vid_ic_kind kind,
-			 const struct vid_ic_svc_config *cfg)
+/* Rings and channel of @kind; the guest speaks Linux's lists. */
+static void tguest_rings(struct tguest *g, enum vid_ic_kind kind)
 {
-	struct vid_ic_svc_config def = {
-		.now_time = test_now, .ref_time = test_ref,
-	};
 	int i;
 
 	memset(g, 0, sizeof(*g));
+	g->evfd = -1;
 	g->mem = mmap(NULL, 2 * RING_PAGES * PG, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g->mem == MAP_FAILED)
@@ -459,6 +470,17 @@ static void tguest_setup(struct tguest *g, enum vid_ic_kind kind,
 	if (vid_vmbus_chan_attach(g->ch, g->pages, 2 * RING_PAGES,
 				  RING_PAGES))
 		abort();
+}
+
+/* ...and the service on it. */
+static void tguest_setup(struct tguest *g, enum vid_ic_kind kind,
+			 const struct vid_ic_svc_config *cfg)
+{
+	struct vid_ic_svc_config def = {
+		.now_time = test_now, .ref_time = test_ref,
+	};
+
+	tguest_rings(g, kind);
 	g->svc = vid_ic_svc_new(kind, g->ch, cfg ? cfg : &def);
 	if (!g->svc)
 		abort();
@@ -466,6 +488,8 @@ static void tguest_setup(struct tguest *g, enum vid_ic_kind kind,
 
 static void tguest_teardown(struct tguest *g)
 {
+	if (g->evfd >= 0)
+		close(g->evfd);
 	vid_ic_svc_free(g->svc);
 	vid_vmbus_chan_free(g->ch);
 	munmap(g->mem, 2 * RING_PAGES * PG);
@@ -1436,6 +1460,167 @@ TEST(chan_mapping_gone)
 	EXPECT_EQ(-ENOTCONN, vid_vmbus_chan_recv(ch, buf, sizeof(buf), &pkt));
 	vid_vmbus_chan_free(ch);
 	close(fd);
+}
+
+/* ---- the host with its worker thread, blocking calls ---- */
+
+/*
+ * All four services on local channels, served by the host's worker
+ * thread; the guest models run in a thread of their own, woken by the
+ * host's signals, and kick the host after answering.
+ */
+struct rig {
+	struct tguest g[VID_IC_KINDS];
+	struct vid_ic_host *h;
+	pthread_t thread;
+	int wake;		/* the guests' common eventfd */
+	bool stop;
+};
+
+static void *rig_guest_thread(void *arg)
+{
+	struct rig *r = arg;
+	struct pollfd pfd = { .fd = r->wake, .events = POLLIN };
+	uint64_t v;
+	int k, n;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		poll(&pfd, 1, 100);
+		if (read(r->wake, &v, sizeof(v)) < 0)
+			v = 0;
+		for (k = 0, n = 0; k < VID_IC_KINDS; k++)
+			n += tguest_run(&r->g[k]);
+		if (n)
+			vid_ic_host_kick(r->h);
+	}
+	return NULL;
+}
+
+/* @kvp_fw: the KVP guest's framework versions instead of Linux's. */
+static void rig_setup(struct rig *r, const struct vid_ic_host_config *cfg,
+		      const int *kvp_fw)
+{
+	struct vid_vmbus_chan *chans[VID_IC_KINDS];
+	int k;
+
+	memset(r, 0, sizeof(*r));
+	r->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->wake < 0)
+		abort();
+	for (k = 0; k < VID_IC_KINDS; k++) {
+		tguest_rings(&r->g[k], k);
+		r->g[k].evfd = dup(r->wake);
+		chans[k] = r->g[k].ch;
+	}
+	if (kvp_fw) {
+		r->g[VID_IC_KVP].fw = kvp_fw;
+		r->g[VID_IC_KVP].nfw = 1;
+	}
+	if (vid_ic_host_create_local(chans, cfg, &r->h))
+		abort();
+	if (pthread_create(&r->thread, NULL, rig_guest_thread, r))
+		abort();
+	for (k = 0; k < VID_IC_KINDS; k++)
+		if (vid_ic_host_local_open(r->h, k) &&
+		    (!cfg->services || cfg->services & 1 << k))
+			abort();
+}
+
+static void rig_teardown(struct rig *r)
+{
+	int k;
+
+	__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
+	pthread_join(r->thread, NULL);
+	vid_ic_host_destroy(r->h);
+	for (k = 0; k < VID_IC_KINDS; k++)
+		tguest_teardown(&r->g[k]);
+	close(r->wake);
+}
+
+TEST(host_blocking_calls)
+{
+	struct vid_ic_host_config cfg = {
+		.heartbeat_ms = 5, .timesync_ms = 5,
+		.svc = { .now_time = test_now, .ref_time = test_ref },
+	};
+	char key[64], value[64];
+	struct vid_ic_info info;
+	struct rig r;
+	int i;
+
+	rig_setup(&r, &cfg, NULL);
+	ASSERT_EQ(0, vid_ic_kvp_get(r.h, VID_IC_KVP_POOL_AUTO, "OSName",
+				    value, sizeof(value), 10000));
+	EXPECT_STREQ("Debian GNU/Linux", value);
+	ASSERT_EQ(0, vid_ic_kvp_get(r.h, VID_IC_KVP_POOL_AUTO,
+				    "FullyQualifiedDomainName", value,
+				    sizeof(value), 10000));
+	EXPECT_STREQ("vidguest.example", value);
+	EXPECT_EQ(-ENOENT, vid_ic_kvp_get(r.h, VID_IC_KVP_POOL_AUTO, "Nope",
+					  value, sizeof(value), 10000));
+	EXPECT_EQ(-ENOSPC, vid_ic_kvp_get(r.h, VID_IC_KVP_POOL_AUTO, "OSName",
+					  value, 4, 10000));
+	ASSERT_EQ(0, vid_ic_kvp_enumerate(r.h, VID_IC_KVP_POOL_AUTO, 9, key,
+					  sizeof(key), value, sizeof(value),
+					  10000));
+	EXPECT_STREQ("ProcessorArchitecture", key);
+	EXPECT_STREQ("x86_64", value);
+	EXPECT_EQ(0, vid_ic_kvp_set(r.h, VID_IC_KVP_POOL_EXTERNAL, "VmName",
+				    "vid-demo", 10000));
+	EXPECT_EQ(0, vid_ic_timesync_push(r.h, 10000));
+
+	/* The worker beats on its own; wait for three answered beats. */
+	for (i = 0; i < 10000; i++) {
+		ASSERT_EQ(0, vid_ic_heartbeat_stats(r.h, &info));
+		if (info.beats >= 3)
+			break;
+		usleep(1000);
+	}
+	EXPECT_GE(info.beats, 3);
+	EXPECT_EQ(VID_IC_READY, info.state);
+	EXPECT_EQ(0, info.bad);
+	ASSERT_EQ(0, vid_ic_info(r.h, VID_IC_TIMESYNC, &info));
+	EXPECT_GE(info.samples, 2);	/* the first SYNC and the push */
+
+	EXPECT_EQ(-EREMOTEIO,
+		  vid_ic_shutdown_request(r.h, VID_IC_SHUTDOWN_HIBERNATE,
+					  "sleep", 10000));
+	EXPECT_EQ(-EINVAL, vid_ic_shutdown_request(r.h, 64, "?", 10000));
+	EXPECT_EQ(0, vid_ic_shutdown_request(r.h, VID_IC_SHUTDOWN_POWEROFF,
+					     "vidvm: shutting down", 10000));
+	EXPECT_EQ(VID_IC_SHUTDOWN_POWEROFF, r.g[VID_IC_SHUTDOWN].shutdown_action);
+	EXPECT_STREQ("vidvm: shutting down",
+		     r.g[VID_IC_SHUTDOWN].shutdown_reason);
+
+	/* A guest that stops answering: the call times out. */
+	__atomic_store_n(&r.g[VID_IC_KVP].mute, true, __ATOMIC_RELAXED);
+	EXPECT_EQ(-ETIMEDOUT, vid_ic_kvp_enumerate(r.h, 2, 0, key,
+						   sizeof(key), value,
+						   sizeof(value), 50));
+	rig_teardown(&r);
+}
+
+TEST(host_negotiation_failed_and_absent)
+{
+	static const int new_fw[] = { 3 << 16 };
+	struct vid_ic_host_config cfg = {
+		.services = 1 << VID_IC_KVP | 1 << VID_IC_TIMESYNC,
+		.svc = { .max_framework = VID_IC_VERSION(1, 0) },
+	};
+	char value[64];
+	struct rig r;
+
+	rig_setup(&r, &cfg, new_fw);
+	EXPECT_EQ(-ENODEV, vid_ic_shutdown_request(r.h, 0, "x", 100));
+	EXPECT_EQ(-ENODEV, vid_ic_heartbeat_stats(r.h, &(struct vid_ic_info){}));
+	/* The call waits for the negotiation, then fails. */
+	EXPECT_EQ(-EPROTONOSUPPORT, vid_ic_kvp_get(r.h, VID_IC_KVP_POOL_AUTO,
+						   "OSName", value,
+						   sizeof(value), 10000));
+	/* Linux speaks framework 1.0 too: timesync works. */
+	EXPECT_EQ(0, vid_ic_timesync_push(r.h, 10000));
+	rig_teardown(&r);
 }
 
 TEST(names)

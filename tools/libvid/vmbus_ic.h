@@ -489,6 +489,20 @@ int vid_ic_host_create(int part_fd, const struct vid_ic_host_config *cfg,
 void vid_ic_host_destroy(struct vid_ic_host *h);
 
 /*
+ * In-process loopback (unit tests): the services on local channels the
+ * caller made and attached (vid_vmbus_chan_local(); NULL entries are not
+ * served; the caller frees them after vid_ic_host_destroy()). There are
+ * no channel events: vid_ic_host_local_open() plays the guest's OPEN,
+ * and whoever writes guest packets calls vid_ic_host_kick() as the
+ * guest's signal.
+ */
+int vid_ic_host_create_local(struct vid_vmbus_chan *const chans[VID_IC_KINDS],
+			     const struct vid_ic_host_config *cfg,
+			     struct vid_ic_host **out);
+int vid_ic_host_local_open(struct vid_ic_host *h, enum vid_ic_kind kind);
+void vid_ic_host_kick(struct vid_ic_host *h);
+
+/*
  * The blocking calls below wait at most @timeout_ms (< 0: forever) for the
  * service to be negotiated and then for the guest's answer. Errors:
  * -ENODEV (service not offered), -ETIMEDOUT, -ENOTCONN (channel closed

@@ -41,11 +41,28 @@ build/%/stage/vid.ko: $(MOD_SRCS)
 	$(MAKE) -C /usr/src/linux-headers-$* M=$(BUILD)/$*/src W=1 modules
 	cp build/$*/src/vid.ko $@
 
-tools: build/bin/vidctl build/bin/vidbench
+tools: build/bin/vidctl build/bin/vidbench build/bin/vidvm
 
 build/bin/vidctl: tools/vidctl.c tools/libvid/libvid.c tools/libvid/libvid.h uapi/linux/vid.h
 	@mkdir -p build/bin
 	$(CC) $(CFLAGS_USER) -o $@ tools/vidctl.c tools/libvid/libvid.c
+
+# vidvm, the VM worker: its DSDT is ASL compiled by iasl (acpica-tools)
+# into a C array; the MMIO decoder is the hypervisor's own (hvcore/decode.c,
+# userspace through selftests/unit/kshim.h); the dispatch table uses
+# liburcu (liburcu-dev, static).
+VIDVM_SRCS := $(wildcard tools/vidvm/*.c) hvcore/decode.c tools/libvid/libvid.c
+
+build/vidvm/dsdt.hex: tools/vidvm/dsdt.asl
+	@mkdir -p build/vidvm
+	iasl -p build/vidvm/dsdt -tc $< >build/vidvm/iasl.log 2>&1 || \
+		{ cat build/vidvm/iasl.log; exit 1; }
+
+build/bin/vidvm: $(VIDVM_SRCS) $(wildcard tools/vidvm/*.h) hvcore/decode.h \
+		tools/libvid/libvid.h uapi/linux/vid.h build/vidvm/dsdt.hex
+	@mkdir -p build/bin
+	$(CC) $(CFLAGS_USER) -Wextra -Wno-unused-parameter -Iselftests/unit \
+		-Ibuild/vidvm -o $@ $(VIDVM_SRCS) -lurcu -lurcu-common
 
 unit: build/unit/pool_test build/unit/decode_test build/unit/hcall_input_test \
 		build/unit/vmbus_ring_test
@@ -187,3 +204,19 @@ build/unit/vmbus_ic_test: selftests/unit/vmbus_ic_test.c $(LIBVID_VMBUS_DEPS)
 	$(CC) -O2 -g -Wall -Werror $(UNIT_SAN) -pthread $(LIBVID_VMBUS_CFLAGS) \
 		-I$(LINUX_SRC)/tools/testing/selftests -o $@ \
 		selftests/unit/vmbus_ic_test.c $(LIBVID_VMBUS_SRCS)
+
+# VMBus ring throughput and signal latency from inside a C guest
+# (scripts/modes/bench.sh): the selftests' guest library and VMBus client,
+# built as they are (-mno-red-zone: guest code takes interrupts on its
+# stack).
+VMBUS_BENCH_SRCS := tools/vmbus_bench.c selftests/lib_vmbus_guest.c \
+	selftests/lib_guest.c selftests/vid_test_util.c tools/libvid/libvid.c
+tools: build/bin/vmbus_bench
+build/bin/vmbus_bench: $(VMBUS_BENCH_SRCS) selftests/lib_vmbus_guest.h \
+		selftests/lib_guest.h selftests/lib_cguest.h \
+		selftests/vid_test_util.h tools/libvid/libvid.h \
+		uapi/linux/vid.h uapi/linux/vid_vmbus.h vmbus/vsp_echo.h
+	@mkdir -p build/bin
+	$(CC) -O2 -Wall -Wextra -Wno-sign-compare -Werror -static -pthread \
+		-mno-red-zone -Iuapi -Itools/libvid -Iselftests -o $@ \
+		$(VMBUS_BENCH_SRCS)

@@ -592,10 +592,10 @@ uint32_t vmg_gpadl_create_pfns(uint32_t relid, uint32_t handle,
 uint32_t vmg_gpadl_create(uint32_t relid, uint64_t gpa, uint32_t npages,
 			  uint32_t *handle)
 {
-	uint64_t pfns[512];
+	uint64_t pfns[VMG_GPADL_MAX_PAGES];
 	uint32_t i;
 
-	GUEST_ASSERT(npages <= 512);
+	GUEST_ASSERT(npages <= VMG_GPADL_MAX_PAGES);
 	for (i = 0; i < npages; i++)
 		pfns[i] = gpa / PAGE + i;
 	*handle = vmg.next_gpadl++;

@@ -101,6 +101,8 @@ enum vmg_msgtype {
 
 #define VMG_MSG_MAX		240
 #define VMG_MAX_CHANNELS	8
+/* The most pages vmg_gpadl_create() and vmg_open() take. */
+#define VMG_GPADL_MAX_PAGES	1024
 #define VMG_BACKLOG		8
 
 /* A message from the root, as taken out of the SINT 2 slot. */

@@ -22,6 +22,9 @@
  * @status: the last dispatch's status, valid in MESSAGE.
  * @thread_wq: the thread waits here for a run request.
  * @vmm_wq: the VMM waits here for a message or the stop.
+ * @thread_spin_ns: how long the thread spins for a run request before
+ *	it sleeps (adapted; the thread's own).
+ * @vmm_spin_ns: how long the VMM spins for the message (under @lock).
  */
 struct vid_vp_thread {
 	struct task_struct *task;
@@ -35,6 +38,8 @@ struct vid_vp_thread {
 	hv_status_t status;
 	wait_queue_head_t thread_wq;
 	wait_queue_head_t vmm_wq;
+	u32 thread_spin_ns;
+	u32 vmm_spin_ns;
 };
 
 /* Process context. Starts the thread (it waits for the first run). */

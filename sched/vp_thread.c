@@ -24,7 +24,16 @@
 
 #include "sched.h"
 
-#define VID_SPIN_NS	20000	/* how long either side spins before sleeping */
+/*
+ * How long either side spins before it sleeps: adapted to the waits
+ * each side sees, between these bounds (vid_spin_adapt()). The upper one
+ * is KVM's default halt-polling limit. A round trip through the VMM
+ * takes a few microseconds on hardware, but 50 to 150 under QEMU's TCG,
+ * where a fixed 20 us spin missed nearly every one and each side woke
+ * the other instead.
+ */
+#define VID_SPIN_MIN_NS	20000U
+#define VID_SPIN_MAX_NS	200000U
 
 enum vid_vp_state {
 	VID_VP_STOPPED,
@@ -32,21 +41,45 @@ enum vid_vp_state {
 	VID_VP_MESSAGE,
 };
 
-static bool vid_spin_until(int *state, int want)
+/*
+ * Spin until the state is RUN (@run) or no longer RUN (!@run), for at
+ * most @spin_ns, and not while this CPU has something else to run (the
+ * other side may be what it has).
+ */
+static bool vid_spin(struct vid_vp_thread *t, bool run, u32 spin_ns)
 {
-	u64 end = local_clock() + VID_SPIN_NS;
+	u64 end = local_clock() + spin_ns;
 
-	while (local_clock() < end) {
+	do {
 		/* Pairs with the releases that publish a state change. */
-		if (smp_load_acquire(state) == want)
+		if ((smp_load_acquire(&t->state) == VID_VP_RUN) == run)
 			return true;
+		if (need_resched())
+			return false;
 		cpu_relax();
-	}
+	} while (local_clock() < end);
 	return false;
 }
 
 /*
- * Wake the other side if it sleeps. Usually it spins (vid_spin_until())
+ * After a spin that failed and a sleep, @waited ns in all: a wait that a
+ * longer spin (up to the limit) would have caught lengthens the spin, a
+ * longer one halves it, as KVM adapts its halt polling.
+ */
+static void vid_spin_adapt(u32 *spin_ns, u64 waited)
+{
+	u64 ns;
+
+	if (waited < VID_SPIN_MAX_NS) {
+		ns = max_t(u64, 2ULL * *spin_ns, waited + waited / 4);
+		*spin_ns = min_t(u64, ns, VID_SPIN_MAX_NS);
+	} else {
+		*spin_ns = max(*spin_ns / 2, VID_SPIN_MIN_NS);
+	}
+}
+
+/*
+ * Wake the other side if it sleeps. Usually it spins (vid_spin())
  * and the wait queue is empty: then the queue's lock is not taken. The
  * caller published the state change; wq_has_sleeper()'s full barrier
  * pairs with the one in the sleeper's prepare_to_wait_event(), which
@@ -62,12 +95,16 @@ static int vid_vp_thread_fn(void *data)
 {
 	struct vid_vp_thread *t = data;
 	hv_status_t status;
+	u64 start;
 
 	while (!kthread_should_stop()) {
-		if (!vid_spin_until(&t->state, VID_VP_RUN))
+		start = local_clock();
+		if (!vid_spin(t, true, t->thread_spin_ns)) {
 			wait_event_interruptible(t->thread_wq,
 						 READ_ONCE(t->state) == VID_VP_RUN ||
 						 kthread_should_stop());
+			vid_spin_adapt(&t->thread_spin_ns, local_clock() - start);
+		}
 		if (kthread_should_stop())
 			break;
 		if (READ_ONCE(t->state) != VID_VP_RUN)
@@ -97,6 +134,8 @@ int vid_vp_thread_start(struct vid_vp_thread *t, u64 partition_id,
 	t->vp_index = vp_index;
 	t->msg = msg;
 	t->state = VID_VP_STOPPED;
+	t->thread_spin_ns = VID_SPIN_MIN_NS;
+	t->vmm_spin_ns = VID_SPIN_MIN_NS;
 	mutex_init(&t->lock);
 	init_waitqueue_head(&t->thread_wq);
 	init_waitqueue_head(&t->vmm_wq);
@@ -138,16 +177,20 @@ void vid_vp_thread_release(struct vid_vp_thread *t)
 int vid_vp_thread_run(struct vid_vp_thread *t, hv_status_t *status)
 {
 	int err = 0;
+	u64 start;
 
 	lockdep_assert_held(&t->lock);
 	/* Registers the VMM set are visible to the thread before it runs. */
 	smp_store_release(&t->state, VID_VP_RUN);
 	vid_vp_thread_wake(&t->thread_wq);
 
-	if (!vid_spin_until(&t->state, VID_VP_MESSAGE) &&
-	    wait_event_interruptible(t->vmm_wq,
-				     READ_ONCE(t->state) != VID_VP_RUN))
-		vid_vp_thread_halt(t);
+	start = local_clock();
+	if (!vid_spin(t, false, t->vmm_spin_ns)) {
+		if (wait_event_interruptible(t->vmm_wq,
+					     READ_ONCE(t->state) != VID_VP_RUN))
+			vid_vp_thread_halt(t);
+		vid_spin_adapt(&t->vmm_spin_ns, local_clock() - start);
+	}
 
 	if (READ_ONCE(t->state) == VID_VP_MESSAGE)
 		*status = t->status;

@@ -13,7 +13,13 @@
 static void svm_cpuid_host_leaf(struct hv_vp *vp, u32 leaf, u32 subleaf,
 				u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
 {
-	cpuid_count(leaf, subleaf, eax, ebx, ecx, edx);
+	/*
+	 * The instruction itself: cpuid_count() is a paravirt call on
+	 * kernels built for Xen PV too (Debian's), which no SVM host is.
+	 */
+	*eax = leaf;
+	*ecx = subleaf;
+	native_cpuid(eax, ebx, ecx, edx);
 	if (leaf == 1) {
 		*ecx &= ~BIT(5);		/* VMX */
 		*ecx |= BIT(31);		/* hypervisor present */
@@ -47,10 +53,12 @@ void svm_emulate_cpuid(struct hv_vp *vp)
 
 	/*
 	 * The Hyper-V leaves come from hvcore; other hypervisor ranges are
-	 * empty; the rest are the host's, edited.
+	 * empty; the rest are the host's, edited (without a call into
+	 * hvcore for them: this runs at every CPUID).
 	 */
-	if (!hv_cpuid_hv_leaf(vp, leaf, &eax, &ebx, &ecx, &edx) &&
-	    !(leaf >= 0x40000000 && leaf < 0x40010000))
+	if (leaf >= 0x40000000 && leaf < 0x40010000)
+		hv_cpuid_hv_leaf(vp, leaf, &eax, &ebx, &ecx, &edx);
+	else
 		svm_cpuid_host_leaf(vp, leaf, subleaf, &eax, &ebx, &ecx, &edx);
 	svm->vmcb->save.rax = eax;
 	svm->gprs[3] = ebx;

@@ -161,6 +161,7 @@ static bool svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm,
 {
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	bool host_bp = svm->dr_active && hw_breakpoint_active();
+	u8 tpr;
 
 	local_irq_disable();
 	WRITE_ONCE(vp->mode, HV_VP_IN_GUEST);
@@ -172,7 +173,8 @@ static bool svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm,
 		return false;
 	}
 	svm_prepare_asid(vp, svm);
-	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | hv_lapic_get_cr8(vp);
+	tpr = hv_lapic_get_cr8(vp);
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | tpr;
 	asm volatile("clgi" ::: "memory");
 	/*
 	 * RFLAGS.IF at VMRUN decides whether physical interrupts exit the
@@ -191,8 +193,11 @@ static bool svm_enter_guest(struct hv_vp *vp, struct svm_vp *svm,
 	WRITE_ONCE(vp->mode, HV_VP_OUTSIDE_GUEST);
 	asm volatile("stgi" ::: "memory");
 	local_irq_enable();
-	/* CR8 writes went to V_TPR; TPR's low nibble survives otherwise. */
-	if ((c->int_ctl & V_TPR_MASK) != hv_lapic_get_cr8(vp))
+	/*
+	 * CR8 writes went to V_TPR; TPR's low nibble survives otherwise.
+	 * Only this thread changes the VP's TPR, so it is still @tpr.
+	 */
+	if ((c->int_ctl & V_TPR_MASK) != tpr)
 		hv_lapic_set_cr8(vp, c->int_ctl & V_TPR_MASK);
 	return true;
 }
@@ -298,7 +303,7 @@ static void svm_skip_insn(struct svm_vp *svm, u8 len)
 {
 	struct vmcb *vmcb = svm->vmcb;
 
-	if (boot_cpu_has(X86_FEATURE_NRIPS) && vmcb->control.next_rip)
+	if (static_cpu_has(X86_FEATURE_NRIPS) && vmcb->control.next_rip)
 		vmcb->save.rip = vmcb->control.next_rip;
 	else
 		vmcb->save.rip += len;
@@ -607,8 +612,27 @@ static enum svm_exit_result svm_handle_exit(struct hv_vp *vp,
 	u32 code = svm->vmcb->control.exit_code;
 	struct vid_unsupported_feature *u;
 
-	if (code == SVM_EXIT_NPF)
+	/*
+	 * The frequent exits by direct call: an indirect one goes through
+	 * a retpoline on the kernels this runs on (and, under QEMU's TCG,
+	 * costs a lookup of its target after every #VMEXIT).
+	 */
+	switch (code) {
+	case SVM_EXIT_NPF:
 		return svm_exit_npf(vp, msg);
+	case SVM_EXIT_CPUID:
+		return svm_exit_cpuid(vp, msg);
+	case SVM_EXIT_IOIO:
+		return svm_exit_io(vp, msg);
+	case SVM_EXIT_MSR:
+		return svm_exit_msr(vp, msg);
+	case SVM_EXIT_HLT:
+		return svm_exit_hlt(vp, msg);
+	case SVM_EXIT_VMMCALL:
+		return svm_exit_vmmcall(vp, msg);
+	case SVM_EXIT_INTR:
+		return svm_exit_interrupt(vp, msg);
+	}
 	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
 		return svm_exit_handlers[code](vp, msg);
 
@@ -686,7 +710,14 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 	asm volatile("vmsave %%rax" :: "a"(host_save) : "memory");
 	WRITE_ONCE(vp->cpu, smp_processor_id());
 	for (;;) {
-		if (hv_vp_should_yield(vp) || !hv_vp_prepare_entry(vp)) {
+		/*
+		 * hv_vp_prepare_entry() has nothing to do for a running VP
+		 * without requests: it is called only when there is.
+		 */
+		if (hv_vp_should_yield(vp) ||
+		    ((READ_ONCE(vp->requests) ||
+		      vp->activity != HV_VP_ACTIVE) &&
+		     !hv_vp_prepare_entry(vp))) {
 			/* To the thread: it yields, or sleeps while halted. */
 			memset(msg, 0, sizeof(*msg));
 			break;

@@ -25,8 +25,11 @@
  * Output, one line each (no timing is asserted, only reported):
  *   BENCH <name> vid=<v><unit> anchor=<v><unit> ratio=<r> spread=<min>-<max>
  * where anchor is KVM, ratio the median of the per-round vid/KVM ratios
- * and spread their minimum and maximum. Lines starting with "#" are
- * per-round details and notes.
+ * and spread their minimum and maximum. The two *_exit lines add
+ * floor_x=<x>: the median of each round's vid value over the bare world
+ * switch (FLOOR) read in that round, right before vid's half, since the
+ * floor swings with the machine's load as the exits do. Lines starting
+ * with "#" are per-round details and notes.
  *
  *   partition_lifecycle  create + initialize + delete a partition, against
  *                        KVM_CREATE_VM + close (us per VM; one VM of the
@@ -1843,6 +1846,7 @@ static double measure_stimer(enum vm_side side)
 
 /* The bare world switch in us (0: not measured); set before any bench. */
 static double floor_us;
+static double measure_floor(void);
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -1865,9 +1869,12 @@ static double median(double *v, int n)
 static void bench(const char *name, const char *unit,
 		  double (*measure)(enum vm_side))
 {
-	double vid[ROUNDS], kvm[ROUNDS], ratio[ROUNDS];
+	double vid[ROUNDS], kvm[ROUNDS], ratio[ROUNDS], floor_x[ROUNDS];
+	/* Exits are also reported as multiples of the bare world switch. */
+	bool is_exit = floor_us > 0 && !strcmp(unit, "us") && strstr(name, "_exit");
 	char kvm_detail[sizeof(detail)];
 	bool skipped = false;
+	double fl = 0;
 	int i;
 
 	for (i = 0; i < ROUNDS; i++) {
@@ -1875,10 +1882,14 @@ static void bench(const char *name, const char *unit,
 		kvm[i] = measure(KVM);
 		memcpy(kvm_detail, detail, sizeof(detail));
 		detail[0] = 0;
+		/* The floor of this round, read right before vid's half. */
+		if (is_exit && !skipped)
+			fl = measure_floor();
 		if (!skipped) {
 			vid[i] = measure(VID);
 			skipped = vid[i] < 0;
 		}
+		floor_x[i] = fl > 0 && !skipped ? vid[i] / fl : 0;
 		if (skipped) {
 			printf("# %s round %d: anchor=%.1f%s%s%s%s\n", name,
 			       i + 1, kvm[i], unit, *kvm_detail ? " (" : "",
@@ -1886,11 +1897,14 @@ static void bench(const char *name, const char *unit,
 			continue;
 		}
 		ratio[i] = kvm[i] > 0 ? vid[i] / kvm[i] : 0;
-		printf("# %s round %d: vid=%.1f%s%s%s%s anchor=%.1f%s%s%s%s\n",
+		printf("# %s round %d: vid=%.1f%s%s%s%s anchor=%.1f%s%s%s%s",
 		       name, i + 1, vid[i], unit, *detail ? " (" : "", detail,
 		       *detail ? ")" : "", kvm[i], unit,
 		       *kvm_detail ? " (" : "", kvm_detail,
 		       *kvm_detail ? ")" : "");
+		if (is_exit)
+			printf(" floor=%.1f%s", fl, unit);
+		printf("\n");
 	}
 	if (skipped) {
 		printf("BENCH %s skipped: %s\n", name, skip_reason);
@@ -1901,9 +1915,13 @@ static void bench(const char *name, const char *unit,
 	       name, median(vid, ROUNDS), unit, median(kvm, ROUNDS), unit,
 	       median(ratio, ROUNDS));
 	printf("%.3f-%.3f", ratio[0], ratio[ROUNDS - 1]);
-	/* Exits are also reported as multiples of the bare world switch. */
-	if (floor_us > 0 && !strcmp(unit, "us") && strstr(name, "_exit"))
-		printf(" floor_x=%.2f", median(vid, ROUNDS) / floor_us);
+	/*
+	 * As the ratio: the median of each round's vid / floor, the floor
+	 * read in the same round, since it swings with the machine's load
+	 * as much as the exits do.
+	 */
+	if (is_exit)
+		printf(" floor_x=%.2f", median(floor_x, ROUNDS));
 	printf("\n");
 }
 

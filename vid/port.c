@@ -32,6 +32,7 @@
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
+#include "../uapi/linux/vid_vmbus.h"
 #include "vid.h"
 
 /**
@@ -395,6 +396,28 @@ err_queue:
 	return err;
 }
 
+/*
+ * Once the partition has a VMBus server, its ports (from
+ * VID_VMBUS_PORT_BASE) and connections (1, 4 and one per channel) are
+ * not the VMM's to create, connect, delete or disconnect: -EBUSY.
+ */
+static bool vid_port_id_vmbus(struct vid_partition *part, u32 port_id)
+{
+	/* set once, with a release (vmbus_host_create()) */
+	return smp_load_acquire(&part->vmbus) && port_id >= VID_VMBUS_PORT_BASE;
+}
+
+static bool vid_conn_id_vmbus(struct vid_partition *part, u32 conn_id)
+{
+	/* likewise */
+	return smp_load_acquire(&part->vmbus) &&
+	       (conn_id == VID_VMBUS_MESSAGE_CONNECTION_ID ||
+		conn_id == VID_VMBUS_MESSAGE_CONNECTION_ID_4 ||
+		(conn_id > VID_VMBUS_CHANNEL_CONNECTION_BASE &&
+		 conn_id <= VID_VMBUS_CHANNEL_CONNECTION_BASE +
+			    VID_VMBUS_MAX_CHANNELS));
+}
+
 int vid_port_create(struct vid_partition *part, void __user *uarg)
 {
 	struct hv_port_info info;
@@ -406,6 +429,8 @@ int vid_port_create(struct vid_partition *part, void __user *uarg)
 	err = vid_port_parse(&u, &info);
 	if (err)
 		return err;
+	if (vid_port_id_vmbus(part, u.port_id))
+		return -EBUSY;
 	if (u.target == VID_PORT_TARGET_GUEST)
 		return vid_port_create_call(part, u.port_id, &info);
 	if (u.type == VID_PORT_TYPE_EVENT)
@@ -421,6 +446,8 @@ int vid_port_delete(struct vid_partition *part, void __user *uarg)
 		return -EFAULT;
 	if (u.flags || u.reserved || u.port_id > VID_PORT_ID_MAX)
 		return -EINVAL;
+	if (vid_port_id_vmbus(part, u.port_id))
+		return -EBUSY;
 	return vid_status_to_errno(hv_call_delete_port(part->id, u.port_id));
 }
 
@@ -437,6 +464,9 @@ int vid_port_connect(struct vid_partition *part, unsigned int cmd,
 	if (u.flags || u.reserved || u.connection_id > VID_PORT_ID_MAX ||
 	    u.port_id > VID_PORT_ID_MAX)
 		return -EINVAL;
+	if (vid_conn_id_vmbus(part, u.connection_id) ||
+	    vid_port_id_vmbus(part, u.port_id))
+		return -EBUSY;
 	if (cmd == VID_PARTITION_DISCONNECT_PORT) {
 		if (u.port_id)
 			return -EINVAL;

@@ -71,26 +71,44 @@ const u8 *vmbus_chan_userdata(struct vmbus_chan *ch)
 	return ch->userdata;
 }
 
-/* Queue an event for the fd; under ev_lock. Never more than a few. */
-void vmbus_chan_event(struct vmbus_chan *ch, u32 type)
+static void vmbus_chan_push(struct vmbus_chan *ch, u32 type)
 {
 	struct vid_vmbus_event *ev;
 
+	ev = &ch->ev[(ch->ev_head + ch->ev_count) % VMBUS_CHAN_EVQ];
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	if (type == VID_VMBUS_EVENT_OPEN) {
+		ev->ring_pages = ch->npages;
+		ev->downstream_offset = ch->downstream;
+		ev->target_vp = ch->target_vp;
+		ev->gpadl = ch->gpadl;
+		ev->openid = ch->openid;
+		memcpy(ev->userdata, ch->userdata, sizeof(ev->userdata));
+	}
+	ch->ev_count++;
+}
+
+/*
+ * Queue an event for the fd (host->lock: OPEN after the channel opened,
+ * CLOSE after it closed). The guest sets the pace, so a full queue is
+ * collapsed to what the reader must learn, never truncated: CLOSE if
+ * the last event it read was OPEN, then OPEN if the channel is open now,
+ * then this event if it is BROKEN.
+ */
+void vmbus_chan_event(struct vmbus_chan *ch, u32 type)
+{
 	spin_lock(&ch->ev_lock);
-	if (ch->ev_count < VMBUS_CHAN_EVQ) {
-		ev = &ch->ev[(ch->ev_head + ch->ev_count) % VMBUS_CHAN_EVQ];
-		memset(ev, 0, sizeof(*ev));
-		ev->type = type;
-		if (type == VID_VMBUS_EVENT_OPEN) {
-			ev->ring_pages = ch->npages;
-			ev->downstream_offset = ch->downstream;
-			ev->target_vp = ch->target_vp;
-			ev->gpadl = ch->gpadl;
-			ev->openid = ch->openid;
-			memcpy(ev->userdata, ch->userdata,
-			       sizeof(ev->userdata));
-		}
-		ch->ev_count++;
+	if (ch->ev_count == VMBUS_CHAN_EVQ) {
+		ch->ev_count = 0;
+		if (ch->ev_reader_open)
+			vmbus_chan_push(ch, VID_VMBUS_EVENT_CLOSE);
+		if (ch->open)
+			vmbus_chan_push(ch, VID_VMBUS_EVENT_OPEN);
+		if (type == VID_VMBUS_EVENT_BROKEN)
+			vmbus_chan_push(ch, type);
+	} else {
+		vmbus_chan_push(ch, type);
 	}
 	spin_unlock(&ch->ev_lock);
 	wake_up_interruptible(&ch->wq);
@@ -104,7 +122,8 @@ static void vmbus_chan_signalled(struct hv_port_sink *sink, u16 flag)
 
 	WRITE_ONCE(ch->signals, ch->signals + 1);
 	if (ch->vsp) {
-		if (READ_ONCE(ch->open))
+		/* pairs with the release after ->open() */
+		if (smp_load_acquire(&ch->io_ready))
 			vmbus_host_queue(&ch->work);
 		return;
 	}
@@ -130,9 +149,9 @@ static void vmbus_chan_broken(struct vmbus_chan *ch, const char *why)
 		return;
 	ch->broken = true;
 	atomic64_inc(&ch->host->broken_rings);
-	pr_info_ratelimited("vid: partition %llu: vmbus channel %u: %s; channel stopped\n",
+	pr_info_ratelimited("vid: partition %llu: vmbus channel %u: %s; channel rescinded\n",
 			    ch->host->pid, ch->relid, why);
-	vmbus_chan_event(ch, VID_VMBUS_EVENT_BROKEN);
+	vmbus_host_kill(ch);
 }
 
 static void vmbus_chan_kick_guest(struct vmbus_chan *ch)
@@ -155,7 +174,8 @@ static void vmbus_chan_work(struct work_struct *work)
 	bool space, stalled = false;
 	int ret;
 
-	if (!READ_ONCE(ch->open) || READ_ONCE(ch->broken))
+	/* pairs with the release after ->open(): its state is visible */
+	if (!smp_load_acquire(&ch->io_ready) || READ_ONCE(ch->broken))
 		return;
 	mutex_lock(&ch->send_lock);
 	space = ch->want_space;
@@ -178,7 +198,7 @@ static void vmbus_chan_work(struct work_struct *work)
 					vmbus_chan_kick_guest(ch);
 				cond_resched();
 			}
-			if (!READ_ONCE(ch->open))
+			if (!READ_ONCE(ch->io_ready))
 				return;
 		}
 		if (vmbus_ring_commit(&ch->in))
@@ -197,6 +217,7 @@ static void vmbus_chan_work(struct work_struct *work)
 			if (READ_ONCE(ch->want_space))
 				return;
 			stalled = false;	/* the space came meanwhile */
+			cond_resched();
 			continue;
 		}
 		if (!vmbus_ring_unmask(&ch->in))
@@ -284,10 +305,18 @@ struct vmbus_chan *vmbus_chan_alloc(struct vmbus_host *host,
 	return ch;
 }
 
+/*
+ * The last reference: the event port is gone (rescind precedes both the
+ * fd's release and ->chan_freed()), so no guest signal can queue the
+ * work again; one queued after the last close is cancelled here.
+ */
 void vmbus_chan_put(struct vmbus_chan *ch)
 {
-	if (refcount_dec_and_test(&ch->refs))
+	if (refcount_dec_and_test(&ch->refs)) {
+		if (ch->vsp)
+			cancel_work_sync(&ch->work);
 		kfree(ch);
+	}
 }
 
 static void vmbus_chan_unpin(struct vmbus_chan *ch)
@@ -352,13 +381,18 @@ int vmbus_chan_attach(struct vmbus_chan *ch,
 	WRITE_ONCE(ch->open, true);
 	up_write(&ch->map_sem);
 	if (ch->vsp) {
+		/* ->open() may send; the reader starts once it succeeded */
 		err = ch->vsp->open(ch);
 		if (err) {
 			down_write(&ch->map_sem);
 			WRITE_ONCE(ch->open, false);
 			up_write(&ch->map_sem);
+			mutex_lock(&ch->send_lock);
+			mutex_unlock(&ch->send_lock);
 			goto free;
 		}
+		/* what ->open() set up, before the work may run */
+		smp_store_release(&ch->io_ready, true);
 		/* the guest may have written before it opened */
 		vmbus_host_queue(&ch->work);
 	}
@@ -374,6 +408,7 @@ free:
 /* ->chan_close() under host->lock: nobody touches the rings after it. */
 void vmbus_chan_detach(struct vmbus_chan *ch)
 {
+	WRITE_ONCE(ch->io_ready, false);
 	down_write(&ch->map_sem);
 	WRITE_ONCE(ch->open, false);
 	up_write(&ch->map_sem);

@@ -78,6 +78,10 @@ static ssize_t vmbus_chan_read(struct file *file, char __user *buf,
 			ev = ch->ev[ch->ev_head];
 			ch->ev_head = (ch->ev_head + 1) % VMBUS_CHAN_EVQ;
 			ch->ev_count--;
+			if (ev.type == VID_VMBUS_EVENT_OPEN)
+				ch->ev_reader_open = true;
+			else if (ev.type == VID_VMBUS_EVENT_CLOSE)
+				ch->ev_reader_open = false;
 			spin_unlock(&ch->ev_lock);
 			break;
 		}

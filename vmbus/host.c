@@ -82,6 +82,42 @@ static const struct hv_sint_notifier_ops vmbus_host_notifier_ops = {
 	.release = vmbus_host_notifier_release,
 };
 
+/*
+ * Channels whose ring the guest corrupted: BROKEN for the fd, then
+ * rescinded (closed first), so the guest loses that device alone. The
+ * fd stays until the VMM closes it.
+ */
+static void vmbus_host_kill_broken(struct vmbus_host *host)
+{
+	struct vmbus_chan *ch, *tmp;
+
+	mutex_lock(&host->lock);
+	list_for_each_entry_safe(ch, tmp, &host->channels, node) {
+		if (!READ_ONCE(ch->kill))
+			continue;
+		WRITE_ONCE(ch->kill, false);
+		if (ch->rescinded)
+			continue;
+		vmbus_chan_event(ch, VID_VMBUS_EVENT_BROKEN);
+		ch->rescinded = true;
+		vmbus_server_rescind(ch->sch);	/* may free: ->chan_freed */
+	}
+	mutex_unlock(&host->lock);
+}
+
+/*
+ * From the channel's work or a sender (under send_lock, which nests
+ * inside host->lock: so only a flag here, the host work does the rest).
+ */
+void vmbus_host_kill(struct vmbus_chan *ch)
+{
+	struct vmbus_host *host = ch->host;
+
+	WRITE_ONCE(ch->kill, true);
+	set_bit(VMBUS_HOST_KILL, &host->pending);
+	queue_work(vmbus_wq, &host->work);
+}
+
 static void vmbus_host_work(struct work_struct *work)
 {
 	struct vmbus_host *host = container_of(work, struct vmbus_host, work);
@@ -104,6 +140,8 @@ static void vmbus_host_work(struct work_struct *work)
 		mutex_unlock(&host->lock);
 		cond_resched();
 	}
+	if (test_and_clear_bit(VMBUS_HOST_KILL, &host->pending))
+		vmbus_host_kill_broken(host);
 	if (test_and_clear_bit(VMBUS_HOST_RETRY, &host->pending)) {
 		mutex_lock(&host->lock);
 		vmbus_server_retry(host->srv);
@@ -346,7 +384,8 @@ int vmbus_host_create(struct vid_partition *part,
 				 VID_VMBUS_PORT_BASE);
 	if (err)
 		goto no_conn4;
-	part->vmbus = host;
+	/* readers look without part->lock */
+	smp_store_release(&part->vmbus, host);
 	return 0;
 
 no_conn4:
@@ -389,7 +428,8 @@ void vmbus_host_destroy(struct vid_partition *part)
 
 int vmbus_host_info(struct vid_partition *part, struct vid_vmbus_info *info)
 {
-	struct vmbus_host *host = READ_ONCE(part->vmbus);
+	/* pairs with the release in vmbus_host_create() */
+	struct vmbus_host *host = smp_load_acquire(&part->vmbus);
 	struct vmbus_server_stats st;
 	struct vmbus_server_conn conn;
 	unsigned int i;
@@ -427,16 +467,19 @@ void vmbus_host_rescind(struct vmbus_chan *ch)
 		hv_call_delete_port(host->pid, VID_VMBUS_PORT_BASE + ch->relid);
 		ch->port_made = false;
 	}
-	ch->rescinded = true;
-	if (ch->sch)
-		vmbus_server_rescind(ch->sch);	/* may free: ->chan_freed */
+	if (!ch->rescinded) {
+		ch->rescinded = true;
+		if (ch->sch)	/* ->chan_freed() may follow; the caller holds a reference */
+			vmbus_server_rescind(ch->sch);
+	}
 }
 
 int vmbus_host_offer(struct vid_partition *part, struct file *part_file,
 		     const struct vid_vmbus_offer *args,
 		     struct vid_vmbus_offer __user *uarg)
 {
-	struct vmbus_host *host = READ_ONCE(part->vmbus);
+	/* pairs with the release in vmbus_host_create() */
+	struct vmbus_host *host = smp_load_acquire(&part->vmbus);
 	struct vmbus_offer_params params = {
 		.chn_flags = args->chn_flags,
 		.mmio_megabytes = args->mmio_megabytes,

@@ -28,6 +28,7 @@
 
 /* host->pending bits */
 #define VMBUS_HOST_RETRY	0
+#define VMBUS_HOST_KILL		1
 
 struct vmbus_host_msg {
 	u32 len;
@@ -95,7 +96,9 @@ struct vmbus_host {
  * @port_made: the event port and its connection exist.
  * @rescinded: the fd let go; the server may still hold the channel.
  * @open: the rings below are valid (READ_ONCE outside @map_sem).
+ * @io_ready: kernel VSP: ->open() succeeded, the work may read @in.
  * @broken: the guest corrupted a ring: no more I/O until reopened.
+ * @kill: broken: the host work is to rescind the channel.
  * @target_vp: where the guest wants its interrupts.
  * @npages: ring pages; @pages their pinned pages, @addrs kernel addresses.
  * @downstream: first page of the root -> guest ring.
@@ -110,6 +113,7 @@ struct vmbus_host {
  * @openid: the guest's open id (likewise).
  * @ev_lock: protects the event queue and @efd's replacement.
  * @ev: queued events; @ev_head, @ev_count.
+ * @ev_reader_open: the last OPEN/CLOSE read() returned was OPEN.
  * @wq: readers and pollers of the fd.
  * @efd: userspace channel: eventfd for guest signals (RCU).
  * @map_sem: mmap faults (read) against close (write).
@@ -129,7 +133,9 @@ struct vmbus_chan {
 	bool port_made;
 	bool rescinded;
 	bool open;
+	bool io_ready;
 	bool broken;
+	bool kill;
 	u32 target_vp;
 	u32 npages;
 	struct page **pages;
@@ -151,6 +157,7 @@ struct vmbus_chan {
 	struct vid_vmbus_event ev[VMBUS_CHAN_EVQ];
 	u32 ev_head;
 	u32 ev_count;
+	bool ev_reader_open;
 	wait_queue_head_t wq;
 	struct eventfd_ctx __rcu *efd;
 	struct rw_semaphore map_sem;
@@ -162,6 +169,7 @@ struct vmbus_chan {
 void vmbus_host_signal(struct vmbus_host *host, u32 relid, u32 vp);
 void vmbus_host_rescind(struct vmbus_chan *ch);
 void vmbus_host_queue(struct work_struct *work);
+void vmbus_host_kill(struct vmbus_chan *ch);
 
 /* chan.c */
 struct vmbus_chan *vmbus_chan_alloc(struct vmbus_host *host,

@@ -26,8 +26,11 @@
  * ->packet() or from ->writable() (called once the guest freed the space
  * the failed send needed).
  *
- * A ring the guest corrupts closes the channel (->close(), a rate-limited
- * log line, the guest's other channels untouched).
+ * A ring the guest corrupts stops the channel's I/O at once and has it
+ * rescinded (->close(), a rate-limited log line, a BROKEN event for the
+ * VMM; the guest's other channels untouched). The reader relies on the
+ * guest honouring pending_send_sz (Linux does): a guest that never
+ * signals for space leaves a stalled channel stalled, nothing else.
  */
 #ifndef VID_VMBUS_VSP_H
 #define VID_VMBUS_VSP_H

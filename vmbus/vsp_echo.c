@@ -4,6 +4,7 @@
  * packets, so that a guest's VSC can test and measure a channel from its
  * side. It also shows the kernel VSP interface (vsp.h) at its simplest.
  */
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 
@@ -51,10 +52,19 @@ static int vid_echo_pump(struct vmbus_chan *ch, struct vid_echo *e)
 		iov[1].iov_len = e->src_size - sizeof(hdr);
 		ret = vmbus_chan_sendv(ch, VM_PKT_DATA_INBAND, 0, e->src_seq,
 				       iov, 2);
-		if (ret)
+		if (ret == -EAGAIN)
 			return ret;
+		if (ret) {
+			/* never fits (or the channel went): give up, count */
+			e->stats.bad++;
+			e->src_left = 0;
+			e->src_done = false;
+			return 0;
+		}
 		e->src_seq++;
 		e->src_left--;
+		if (!(e->src_seq % 64))
+			cond_resched();
 	}
 	if (e->src_done) {
 		hdr.cmd = VID_ECHO_CMD_SOURCE_DONE;
@@ -62,7 +72,7 @@ static int vid_echo_pump(struct vmbus_chan *ch, struct vid_echo *e)
 		hdr.seq = e->src_seq;
 		ret = vmbus_chan_send(ch, VM_PKT_DATA_INBAND, 0, e->src_seq,
 				      &hdr, sizeof(hdr));
-		if (ret)
+		if (ret == -EAGAIN)
 			return ret;
 		e->src_done = false;
 	}

@@ -40,7 +40,10 @@
 /*
  * Port ids the server creates for itself: VID_VMBUS_PORT_BASE for its
  * message port, VID_VMBUS_PORT_BASE + relid for a channel's event port.
- * The VMM's own ports must stay below.
+ * Once a server exists, the VMM's port calls on ids from
+ * VID_VMBUS_PORT_BASE, and its connection calls on connection ids 1, 4
+ * and VID_VMBUS_CHANNEL_CONNECTION_BASE + 1..VID_VMBUS_MAX_CHANNELS,
+ * fail with -EBUSY.
  */
 #define VID_VMBUS_PORT_BASE		0x00ff0000U
 
@@ -171,7 +174,11 @@ struct vid_vmbus_offer {
 #define VID_VMBUS_EVENT_OPEN		1
 /* The guest closed it (or unloaded, reconnected; or it was rescinded). */
 #define VID_VMBUS_EVENT_CLOSE		2
-/* The guest corrupted a ring: the channel is closed, CLOSE follows. */
+/*
+ * The guest corrupted a ring of a kernel channel: it is rescinded (the
+ * guest loses this device alone) and CLOSE follows if it was open. The
+ * fd stays until the VMM closes it; offer anew for a fresh device.
+ */
 #define VID_VMBUS_EVENT_BROKEN		3
 
 /**
@@ -189,8 +196,11 @@ struct vid_vmbus_offer {
  *
  * Records are read whole (a buffer smaller than one fails with
  * -EINVAL), oldest first; an empty queue blocks, or -EAGAIN when
- * non-blocking. Nothing is lost: the guest cannot open a channel again
- * before the CLOSE of its last open was queued, so at most a few wait.
+ * non-blocking. The guest sets the pace: when 8 events wait, the queue
+ * is collapsed to what the reader must learn (CLOSE if the last event
+ * it read was OPEN, then OPEN with the current rings if the channel is
+ * open now), so a slow reader skips whole open/close cycles but never
+ * ends up with a stale state.
  */
 struct vid_vmbus_event {
 	__u32 type;

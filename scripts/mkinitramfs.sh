@@ -4,6 +4,8 @@
 # (guest-lib.sh), /lib/vid/vid.ko, STAGE_DIR/bin -> /vid/bin, STAGE_DIR/modes
 # -> /vid/modes, and KVER's kvm-amd plus its module dependencies,
 # decompressed into /lib/kvm/ with /lib/kvm/load-order. No root needed.
+# With VID_GUEST=1 it also carries vidvm's guest in /vid/guest/: KVER's own
+# vmlinuz and the guest initramfs scripts/mkguest.sh builds.
 set -euo pipefail
 
 [[ $# -eq 3 ]] || { echo "usage: $0 KVER STAGE_DIR OUT.cpio.gz" >&2; exit 2; }
@@ -30,6 +32,12 @@ install -m 644 "$STAGE/vid.ko" "$root/lib/vid/vid.ko"
 for d in bin modes; do
 	[[ ! -d $STAGE/$d ]] || cp -RL "$STAGE/$d/." "$root/vid/$d/"
 done
+
+if [[ ${VID_GUEST:-0} == 1 ]]; then
+	mkdir -p "$root/vid/guest"
+	cp "$("$HERE/kernels.sh" vmlinuz "$KVER")" "$root/vid/guest/vmlinuz"
+	"$HERE/mkguest.sh" "$KVER" "$root/vid/guest/initrd.cpio.gz"
+fi
 
 # kvm-amd and its dependencies (modinfo -F depends, recursively), deps first.
 declare -A seen=()

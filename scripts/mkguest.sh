@@ -1,0 +1,67 @@
+#!/bin/bash
+# mkguest.sh KVER OUT.cpio.gz — the initramfs of vidvm's Linux guest (the
+# stock KVER kernel booted as a child partition): static busybox, an /init
+# that prints the VIDVM-GUEST-UP marker (into the kernel log, so it reaches
+# the console without the tty layer), optionally loads KVER's own Hyper-V
+# drivers (guest command line vidvm.modules=1), then powers off through
+# ACPI. Modules hv_vmbus and hv_utils, decompressed, in /lib/hv/.
+set -euo pipefail
+
+[[ $# -eq 2 ]] || { echo "usage: $0 KVER OUT.cpio.gz" >&2; exit 2; }
+KVER=$1 OUT=$2
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/hv}
+ln -s bin "$root/sbin"
+cp /bin/busybox "$root/bin/busybox"
+for applet in sh mount echo cat insmod lsmod dmesg grep poweroff sleep \
+	uname nproc hostname date head ls tr; do
+	ln -s busybox "$root/bin/$applet"
+done
+
+for m in hv_vmbus hv_utils; do
+	path=$(modinfo -k "$KVER" -n "$m")
+	case $path in
+	*.xz) xz -dc "$path" ;;
+	*.zst) zstd -qdc "$path" ;;
+	*.gz) gzip -dc "$path" ;;
+	*) cat "$path" ;;
+	esac >"$root/lib/hv/$m.ko"
+done
+
+cat >"$root/init" <<'INIT'
+#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+say() { echo "$*" >/dev/kmsg; }
+
+say "VIDVM-GUEST-UP cpus=$(nproc) kernel=$(uname -r) hyperv=$(cat /sys/hypervisor/type 2>/dev/null || echo none)"
+say "VIDVM-GUEST clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) clockevent=$(cat /sys/devices/system/clockevents/clockevent0/current_device 2>/dev/null)"
+case " $(cat /proc/cmdline) " in
+*" vidvm.modules=1 "*)
+	for m in hv_vmbus hv_utils; do
+		if insmod /lib/hv/$m.ko; then
+			say "VIDVM-GUEST insmod $m ok"
+		else
+			say "VIDVM-GUEST insmod $m failed"
+		fi
+	done
+	sleep 2
+	say "VIDVM-GUEST vmbus devices: $(ls /sys/bus/vmbus/devices 2>/dev/null | head -20 | tr '\n' ' ')"
+	;;
+esac
+say "VIDVM-GUEST-DONE"
+poweroff -f
+INIT
+chmod 755 "$root/init"
+
+find "$root" -exec touch -h -d @0 {} +
+mkdir -p "$(dirname "$OUT")"
+(cd "$root" && find . -mindepth 1 -printf '%P\0' | LC_ALL=C sort -z |
+	cpio --null -o -H newc -R 0:0 --reproducible --quiet) |
+	gzip -n -6 >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"

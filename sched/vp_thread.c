@@ -48,17 +48,21 @@ enum vid_vp_state {
  */
 static bool vid_spin(struct vid_vp_thread *t, bool run, u32 spin_ns)
 {
-	u64 end = local_clock() + spin_ns;
+	u64 end = 0;
 
-	do {
+	for (;;) {
 		/* Pairs with the releases that publish a state change. */
 		if ((smp_load_acquire(&t->state) == VID_VP_RUN) == run)
 			return true;
 		if (need_resched())
 			return false;
+		/* The clock only once the state was not there at once. */
+		if (!end)
+			end = local_clock() + spin_ns;
+		else if (local_clock() >= end)
+			return false;
 		cpu_relax();
-	} while (local_clock() < end);
-	return false;
+	}
 }
 
 /*

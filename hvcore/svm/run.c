@@ -271,13 +271,26 @@ static void svm_inject_events(struct hv_vp *vp, struct svm_vp *svm)
 	svm_set_intercept(svm, INTERCEPT_VINTR);
 }
 
+/*
+ * A VMCB segment in the message's TLFS form (attributes: AVL/L/DB/G in
+ * bits 15:12, not 11:8), as svm_vp_get_reg() gives it, without that
+ * call and its own for each of the three segments a port I/O intercept
+ * reports.
+ */
+static void svm_msg_seg(struct vid_segment *to, const struct vmcb_seg *from)
+{
+	to->base = from->base;
+	to->limit = from->limit;
+	to->selector = from->selector;
+	to->attributes = (from->attrib & 0xff) | ((from->attrib & 0xf00) << 4);
+}
+
 static void svm_msg_header(struct hv_vp *vp, struct hv_message *msg, u32 type,
 			   u32 payload_size, u8 access, u8 insn_len)
 {
 	struct vid_message *m = (struct vid_message *)msg;
 	struct vmcb_save_area *save = &to_svm(vp)->vmcb->save;
 	struct vid_intercept_header *h = &m->header;
-	union hv_reg_value cs;
 
 	memset(m, 0, sizeof(*m));
 	m->message_type = type;
@@ -287,8 +300,7 @@ static void svm_msg_header(struct hv_vp *vp, struct hv_message *msg, u32 type,
 	h->intercept_access_type = access;
 	h->execution_state = save->cpl | (save->cr0 & X86_CR0_PE ? BIT(2) : 0) |
 			     (save->efer & EFER_LMA ? BIT(4) : 0);
-	svm_vp_get_reg(vp, HV_X64_REGISTER_CS, &cs);
-	memcpy(&h->cs, &cs.segment, sizeof(h->cs));
+	svm_msg_seg(&h->cs, &save->cs);
 	h->rip = save->rip;
 	h->rflags = save->rflags;
 }
@@ -354,7 +366,6 @@ static enum svm_exit_result svm_exit_io(struct hv_vp *vp,
 	struct vmcb *vmcb = svm->vmcb;
 	u64 info = vmcb->control.exit_info_1;
 	struct vid_io_port_intercept *io;
-	union hv_reg_value seg;
 	u8 len = vmcb->control.exit_info_2 - vmcb->save.rip;
 	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 
@@ -365,10 +376,8 @@ static enum svm_exit_result svm_exit_io(struct hv_vp *vp,
 	io->port_number = info >> 16;
 	io->access_info = size | (info & SVM_IOIO_STR_MASK ? BIT(3) : 0) |
 			  (info & SVM_IOIO_REP_MASK ? BIT(4) : 0);
-	svm_vp_get_reg(vp, HV_X64_REGISTER_DS, &seg);
-	memcpy(&io->ds, &seg.segment, sizeof(io->ds));
-	svm_vp_get_reg(vp, HV_X64_REGISTER_ES, &seg);
-	memcpy(&io->es, &seg.segment, sizeof(io->es));
+	svm_msg_seg(&io->ds, &vmcb->save.ds);
+	svm_msg_seg(&io->es, &vmcb->save.es);
 	io->rax = vmcb->save.rax;
 	io->rcx = svm->gprs[1];
 	io->rsi = svm->gprs[6];

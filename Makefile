@@ -186,7 +186,7 @@ build/fuzz/vmbus_msg_fuzz: selftests/fuzz/vmbus_msg_fuzz.c $(VMBUS_SERVER_DEPS)
 # (tools/libvid/vmbus_ic*.c). A tool using them compiles these sources with
 # LIBVID_VMBUS_CFLAGS.
 LIBVID_VMBUS_SRCS := tools/libvid/vmbus_chan.c tools/libvid/vmbus_ic.c \
-	tools/libvid/vmbus_ic_host.c vmbus/ring.c
+	tools/libvid/vmbus_ic_host.c tools/libvid/vmbus_ic_cmd.c vmbus/ring.c
 LIBVID_VMBUS_DEPS := $(LIBVID_VMBUS_SRCS) tools/libvid/vmbus_chan.h \
 	tools/libvid/vmbus_ic.h vmbus/ring.h uapi/linux/vid_vmbus.h \
 	selftests/unit/kshim.h selftests/unit/kshim_shmem.h

@@ -1601,6 +1601,48 @@ TEST(host_blocking_calls)
 	rig_teardown(&r);
 }
 
+/* The command hook: what a VMM console types, what it prints. */
+TEST(host_commands)
+{
+	struct vid_ic_host_config cfg = {
+		.svc = { .now_time = test_now, .ref_time = test_ref },
+	};
+	char *text = NULL;
+	size_t len = 0;
+	struct rig r;
+	FILE *out;
+
+	rig_setup(&r, &cfg, NULL);
+	out = open_memstream(&text, &len);
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(0, vid_ic_command(r.h, "kvp get OSName", out, 10000));
+	EXPECT_EQ(0, vid_ic_command(r.h, "kvp get OSMajorVersion auto", out,
+				    10000));
+	EXPECT_EQ(-ENOENT, vid_ic_command(r.h, "kvp get Nope", out, 10000));
+	EXPECT_EQ(0, vid_ic_command(r.h, "kvp set VmName  my vm", out,
+				    10000));
+	EXPECT_EQ(0, vid_ic_command(r.h, "kvp list guest", out, 10000));
+	EXPECT_EQ(0, vid_ic_command(r.h, "timesync", out, 10000));
+	EXPECT_EQ(0, vid_ic_command(r.h, "status", out, 10000));
+	EXPECT_EQ(0, vid_ic_command(r.h, "reboot host update", out, 10000));
+	EXPECT_EQ(-EINVAL, vid_ic_command(r.h, "kvp get", out, 10000));
+	EXPECT_EQ(-EINVAL, vid_ic_command(r.h, "kvp list nopool", out, 10000));
+	EXPECT_EQ(-EINVAL, vid_ic_command(r.h, "frobnicate", out, 10000));
+	EXPECT_EQ(-EINVAL, vid_ic_command(r.h, "", out, 10000));
+	fclose(out);
+	EXPECT_NE(NULL, strstr(text, "OSName=Debian GNU/Linux\n"));
+	EXPECT_NE(NULL, strstr(text, "OSMajorVersion=6\n"));
+	EXPECT_NE(NULL, strstr(text, "timesync: guest clock set\n"));
+	EXPECT_NE(NULL, strstr(text, "shutdown: ready framework 3.0 version 3.2"));
+	EXPECT_NE(NULL, strstr(text, "reboot: accepted by the guest\n"));
+	EXPECT_STREQ("VmName", r.g[VID_IC_KVP].kvp_ext_key);
+	EXPECT_STREQ("my vm", r.g[VID_IC_KVP].kvp_ext_value);
+	EXPECT_EQ(VID_IC_SHUTDOWN_REBOOT, r.g[VID_IC_SHUTDOWN].shutdown_action);
+	EXPECT_STREQ("host update", r.g[VID_IC_SHUTDOWN].shutdown_reason);
+	free(text);
+	rig_teardown(&r);
+}
+
 TEST(host_negotiation_failed_and_absent)
 {
 	static const int new_fw[] = { 3 << 16 };

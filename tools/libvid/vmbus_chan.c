@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -418,6 +419,23 @@ int vid_vmbus_chan_ack_signals(struct vid_vmbus_chan *ch)
 	return v > INT32_MAX ? INT32_MAX : (int)v;
 }
 
+/*
+ * Events wait to be read. The fd's mapping is not tied to one open: once
+ * the guest has closed the channel and opened it again, a mapping made
+ * for the old open faults in the new ring pages, which the rings
+ * attached here know nothing about. So no ring access while an event is
+ * queued: the caller reads it first (a CLOSE detaches, an OPEN attaches
+ * afresh). That leaves the instants between this check and the access.
+ */
+static bool chan_events_pending(struct vid_vmbus_chan *ch)
+{
+	struct pollfd p = { .fd = ch->fd, .events = POLLIN };
+
+	if (ch->fd < 0)
+		return false;
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
 static int chan_ring_err(struct vid_vmbus_chan *ch, int ret)
 {
 	if (ret == -EBADMSG)
@@ -434,6 +452,8 @@ int vid_vmbus_chan_send(struct vid_vmbus_chan *ch, uint16_t type,
 
 	if (!vid_vmbus_chan_is_open(ch))
 		return ch->broken ? -EBADMSG : -ENOTCONN;
+	if (chan_events_pending(ch))
+		return -ENOTCONN;
 	if (ch->map) {
 		chan_guard_set(ch);
 		if (sigsetjmp(chan_guard.jb, 1))
@@ -466,6 +486,8 @@ int vid_vmbus_chan_recv(struct vid_vmbus_chan *ch, void *buf, uint32_t size,
 		return -EINVAL;
 	if (!vid_vmbus_chan_is_open(ch))
 		return ch->broken ? -EBADMSG : -ENOTCONN;
+	if (chan_events_pending(ch))
+		return -ENOTCONN;
 	if (ch->map) {
 		chan_guard_set(ch);
 		if (sigsetjmp(chan_guard.jb, 1))

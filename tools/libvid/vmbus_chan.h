@@ -30,6 +30,13 @@
  * anywhere else go to the handler that was there before (or kill the
  * process as usual).
  *
+ * Close and reopen: the kernel tears the mapping down at CLOSE, but once
+ * the guest opened the channel again a stale mapping of the fd faults in
+ * the NEW ring pages instead of raising SIGBUS. So send and receive
+ * refuse (-ENOTCONN) while events wait on the fd: read them first. Only
+ * the instants between that check and the access stay exposed (a kernel
+ * that tied each mapping to its open would close them).
+ *
  * Threads: a channel is not locked; its user serializes all calls on it.
  * Return values: 0 (or a count) on success, a negative errno on failure.
  */
@@ -134,9 +141,10 @@ bool vid_vmbus_chan_is_broken(const struct vid_vmbus_chan *ch);
 /*
  * Send one in-band style packet: descriptor (@type, @flags, @trans_id),
  * then @len bytes of @data, padded to 8. Signals the guest when the ring
- * rules say so. Returns 0; -ENOTCONN when not open; -EAGAIN when the ring
- * is full (pending_send_sz is set: the guest signals when it drained
- * enough); -EMSGSIZE; -EBADMSG when the guest corrupted the ring.
+ * rules say so. Returns 0; -ENOTCONN when not open or while events wait
+ * to be read (see above); -EAGAIN when the ring is full (pending_send_sz
+ * is set: the guest signals when it drained enough); -EMSGSIZE; -EBADMSG
+ * when the guest corrupted the ring.
  */
 int vid_vmbus_chan_send(struct vid_vmbus_chan *ch, uint16_t type,
 			uint16_t flags, uint64_t trans_id, const void *data,
@@ -146,9 +154,9 @@ int vid_vmbus_chan_send(struct vid_vmbus_chan *ch, uint16_t type,
  * Copy the next guest packet into @buf (@size bytes; the descriptor is
  * copied too) and describe it in *@pkt. Signals the guest when it waits
  * for space. Returns 0; -EAGAIN when the ring is empty; -ENOTCONN when
- * not open; -EMSGSIZE for a packet larger than @size (it is dropped:
- * pkt->len says how long its payload was); -EBADMSG when the guest
- * corrupted the ring.
+ * not open or while events wait to be read; -EMSGSIZE for a packet
+ * larger than @size (it is dropped: pkt->len says how long its payload
+ * was); -EBADMSG when the guest corrupted the ring.
  */
 int vid_vmbus_chan_recv(struct vid_vmbus_chan *ch, void *buf, uint32_t size,
 			struct vid_vmbus_pkt *pkt);

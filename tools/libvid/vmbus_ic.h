@@ -55,6 +55,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vmbus_chan.h"
 
@@ -556,5 +557,21 @@ int vid_ic_info(struct vid_ic_host *h, enum vid_ic_kind kind,
  * clock) and wait for the guest's answer.
  */
 int vid_ic_timesync_push(struct vid_ic_host *h, int timeout_ms);
+
+/*
+ * One command line for a VMM's control console or a CLI; answers go to
+ * @out, one line each:
+ *   status                      every service: state, versions, counters
+ *   heartbeat                   beats, missed, stalled
+ *   shutdown|reboot|hibernate [reason text]
+ *   timesync                    push the host's time (SYNC)
+ *   kvp get KEY [POOL]          POOL: external guest auto (default)
+ *                               auto_external auto_internal
+ *   kvp list [POOL]             every KEY=VALUE of the pool
+ *   kvp set KEY VALUE           into the guest's external pool
+ * Returns 0, -EINVAL for an unknown command, or the call's error.
+ */
+int vid_ic_command(struct vid_ic_host *h, const char *line, FILE *out,
+		   int timeout_ms);
 
 #endif /* LIBVID_VMBUS_IC_H */

@@ -405,7 +405,8 @@ static int ic_call(struct vid_ic_host *h, enum vid_ic_kind kind,
 			id = ic_req_send(s->svc, kind, r);
 			if (id > 0)
 				break;
-			if (id != -EBUSY) {
+			/* -ENOTCONN: events first, which the worker reads */
+			if (id != -EBUSY && id != -ENOTCONN) {
 				ret = (int)id;
 				goto out;
 			}

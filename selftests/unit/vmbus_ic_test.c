@@ -1164,6 +1164,90 @@ TEST(malformed_answers_rejected)
 	}
 }
 
+/*
+ * Linux's answers with random bytes changed, lengths cut and ids
+ * shifted, for every service: each is taken or refused whole (ASan and
+ * UBSan watch every read), and the service goes on working.
+ */
+TEST(random_answers)
+{
+	static const enum vid_ic_kind kinds[] = {
+		VID_IC_HEARTBEAT, VID_IC_SHUTDOWN, VID_IC_TIMESYNC, VID_IC_KVP,
+	};
+	struct vid_ic_result res;
+	struct vid_ic_info info;
+	unsigned int seed = 12345, i, k, j, n;
+	struct tguest g;
+	uint64_t tid;
+	uint32_t len;
+	int64_t id;
+
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		tguest_setup(&g, kinds[k], NULL);
+		ASSERT_EQ(VID_IC_READY, tguest_negotiate(&g));
+		tguest_run(&g);		/* timesync's first SYNC */
+		vid_ic_svc_process(g.svc);
+		for (i = 0; i < 3000; i++) {
+			switch (kinds[k]) {
+			case VID_IC_HEARTBEAT:
+				id = vid_ic_svc_heartbeat(g.svc);
+				break;
+			case VID_IC_SHUTDOWN:
+				id = vid_ic_svc_shutdown(g.svc, 0, 0, 0, "r");
+				break;
+			case VID_IC_TIMESYNC:
+				id = vid_ic_svc_timesync(g.svc, 2);
+				break;
+			default:
+				id = vid_ic_svc_kvp(g.svc, i % 2 ?
+						    VID_IC_KVP_OP_ENUMERATE :
+						    VID_IC_KVP_OP_GET,
+						    VID_IC_KVP_POOL_AUTO,
+						    i % 12, "OSName", NULL);
+			}
+			ASSERT_GT(id, 0);
+			len = tguest_take(&g, &tid);
+			ASSERT_GT(len, 0);
+			lx_handle(&g, gbuf, len);
+			n = 1 + rand_r(&seed) % 8;
+			for (j = 0; j < n; j++) {
+				/* mostly the headers and sizes */
+				uint32_t at = rand_r(&seed) % 4 ?
+					      rand_r(&seed) % 48 :
+					      rand_r(&seed) % len;
+
+				gbuf[at] = rand_r(&seed);
+			}
+			if (rand_r(&seed) % 4 == 0)
+				len = rand_r(&seed) % (len + 1);
+			if (rand_r(&seed) % 8 == 0)
+				tid += rand_r(&seed) % 3;
+			gsend(&g.out, tid, gbuf, len);
+			ASSERT_EQ(1, vid_ic_svc_process(g.svc));
+			if (vid_ic_svc_result(g.svc, id, &res) ==
+			    -EINPROGRESS) {
+				/* dropped as stale: reopen, renegotiate */
+				vid_ic_svc_stop(g.svc);
+				ASSERT_EQ(VID_IC_READY,
+					  tguest_negotiate(&g));
+				tguest_run(&g);
+				vid_ic_svc_process(g.svc);
+				continue;
+			}
+			ASSERT_EQ(0, vid_ic_svc_result(g.svc, id, &res));
+			ASSERT_TRUE(res.err == 0 || res.err == -EBADMSG);
+			vid_ic_svc_info(g.svc, &info);
+			ASSERT_EQ(VID_IC_READY, info.state);
+		}
+		vid_ic_svc_info(g.svc, &info);
+		EXPECT_GT(info.bad, 100);
+		EXPECT_GT(info.answers, 100);
+		if (kinds[k] == VID_IC_HEARTBEAT || kinds[k] == VID_IC_KVP)
+			still_works(_metadata, &g);
+		tguest_teardown(&g);
+	}
+}
+
 /* Answers to nothing outstanding are dropped, the real one still counts. */
 TEST(stale_answers_dropped)
 {

@@ -50,8 +50,16 @@ int vid_vp_thread_start(struct vid_vp_thread *t, u64 partition_id,
  * give it back. What the VID keeps about the VP's last run (a pending
  * intercept) is serialized by this claim. Process context.
  */
-bool vid_vp_thread_claim(struct vid_vp_thread *t);
-void vid_vp_thread_release(struct vid_vp_thread *t);
+static inline bool vid_vp_thread_claim(struct vid_vp_thread *t)
+{
+	return mutex_trylock(&t->lock);
+}
+
+static inline void vid_vp_thread_release(struct vid_vp_thread *t)
+{
+	mutex_unlock(&t->lock);
+}
+
 /*
  * With the claim: run the VP until its next message (0, with the
  * dispatch status in *@status); -EINTR if a signal came first (the VP is

@@ -21,6 +21,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
+#include <asm/tsc.h>
 
 #include "sched.h"
 
@@ -44,11 +45,14 @@ enum vid_vp_state {
 /*
  * Spin until the state is RUN (@run) or no longer RUN (!@run), for at
  * most @spin_ns, and not while this CPU has something else to run (the
- * other side may be what it has).
+ * other side may be what it has). Timed by the TSC itself: local_clock()
+ * is a chain of calls, each of which costs a lookup under QEMU's TCG;
+ * a TSC that went backwards (a migration) ends the spin.
  */
 static bool vid_spin(struct vid_vp_thread *t, bool run, u32 spin_ns)
 {
-	u64 end = 0;
+	bool timed = false;
+	cycles_t start = 0, now;
 
 	for (;;) {
 		/* Pairs with the releases that publish a state change. */
@@ -57,18 +61,22 @@ static bool vid_spin(struct vid_vp_thread *t, bool run, u32 spin_ns)
 		if (need_resched())
 			return false;
 		/* The clock only once the state was not there at once. */
-		if (!end)
-			end = local_clock() + spin_ns;
-		else if (local_clock() >= end)
+		now = get_cycles();
+		if (!timed) {
+			timed = true;
+			start = now;
+		} else if (now < start || (now - start) * 1000000 >=
+					(u64)spin_ns * tsc_khz)
 			return false;
 		cpu_relax();
 	}
 }
 
 /*
- * After a spin that failed and a sleep, @waited ns in all: a wait that a
- * longer spin (up to the limit) would have caught lengthens the spin, a
- * longer one halves it, as KVM adapts its halt polling.
+ * After a spin that failed and a sleep, @waited ns in all (the sleep
+ * plus the spin's budget): a wait that a longer spin (up to the limit)
+ * would have caught lengthens the spin, a longer one halves it, as KVM
+ * adapts its halt polling.
  */
 static void vid_spin_adapt(u32 *spin_ns, u64 waited)
 {
@@ -102,12 +110,13 @@ static int vid_vp_thread_fn(void *data)
 	u64 start;
 
 	while (!kthread_should_stop()) {
-		start = local_clock();
 		if (!vid_spin(t, true, t->thread_spin_ns)) {
+			start = local_clock();
 			wait_event_interruptible(t->thread_wq,
 						 READ_ONCE(t->state) == VID_VP_RUN ||
 						 kthread_should_stop());
-			vid_spin_adapt(&t->thread_spin_ns, local_clock() - start);
+			vid_spin_adapt(&t->thread_spin_ns, t->thread_spin_ns +
+				       local_clock() - start);
 		}
 		if (kthread_should_stop())
 			break;
@@ -168,16 +177,6 @@ void vid_vp_thread_stop(struct vid_vp_thread *t)
 	mutex_destroy(&t->lock);
 }
 
-bool vid_vp_thread_claim(struct vid_vp_thread *t)
-{
-	return mutex_trylock(&t->lock);
-}
-
-void vid_vp_thread_release(struct vid_vp_thread *t)
-{
-	mutex_unlock(&t->lock);
-}
-
 int vid_vp_thread_run(struct vid_vp_thread *t, hv_status_t *status)
 {
 	int err = 0;
@@ -188,12 +187,13 @@ int vid_vp_thread_run(struct vid_vp_thread *t, hv_status_t *status)
 	smp_store_release(&t->state, VID_VP_RUN);
 	vid_vp_thread_wake(&t->thread_wq);
 
-	start = local_clock();
 	if (!vid_spin(t, false, t->vmm_spin_ns)) {
+		start = local_clock();
 		if (wait_event_interruptible(t->vmm_wq,
 					     READ_ONCE(t->state) != VID_VP_RUN))
 			vid_vp_thread_halt(t);
-		vid_spin_adapt(&t->vmm_spin_ns, local_clock() - start);
+		vid_spin_adapt(&t->vmm_spin_ns, t->vmm_spin_ns +
+			       local_clock() - start);
 	}
 
 	if (READ_ONCE(t->state) == VID_VP_MESSAGE)

@@ -78,7 +78,7 @@ static bool gic_negotiate(uint8_t *buf, uint32_t len, const int *srv,
 	fcnt = n->icframe_vercnt;
 	mcnt = n->icmsg_vercnt;
 	if (fcnt > 100 || mcnt > 100 ||
-	    VID_ICMSG_HDR_SIZE + 8 + 4 * (fcnt + mcnt) > (int)len)
+	    (int)VID_ICMSG_HDR_SIZE + 8 + 4 * (fcnt + mcnt) > (int)len)
 		goto fail;
 	for (i = 0; i < 2 && fw < 0; i++)
 		for (j = 0; j < fcnt; j++)

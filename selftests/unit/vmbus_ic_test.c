@@ -189,7 +189,7 @@ static bool lx_negotiate(struct tguest *g, uint8_t *buf, uint32_t len)
 	minor = 0;
 	fw_major = fcnt;
 	if (fcnt > 100 || mcnt > 100 ||
-	    VID_ICMSG_HDR_SIZE + 8 + 4 * (fcnt + mcnt) > (int)len)
+	    (int)VID_ICMSG_HDR_SIZE + 8 + 4 * (fcnt + mcnt) > (int)len)
 		goto done;
 	for (i = 0; i < g->nfw && !found; i++)
 		for (j = 0; j < fcnt; j++)

@@ -309,9 +309,9 @@ static void svm_msg_header(struct hv_vp *vp, struct hv_message *msg, u32 type,
  * Step over the intercepted instruction: the CPU's next RIP when it saves
  * it (NRIP save), else the instruction's architectural length (QEMU's
  * TCG has no NRIP save; the instructions handled this way take no
- * prefixes in practice).
+ * prefixes in practice). Inlined: it ends most exits the kernel finishes.
  */
-static void svm_skip_insn(struct svm_vp *svm, u8 len)
+static __always_inline void svm_skip_insn(struct svm_vp *svm, u8 len)
 {
 	struct vmcb *vmcb = svm->vmcb;
 
@@ -479,8 +479,8 @@ static enum svm_exit_result svm_exit_shutdown(struct hv_vp *vp,
 	return SVM_TO_ROOT;
 }
 
-static enum svm_exit_result svm_exit_cpuid(struct hv_vp *vp,
-					   struct hv_message *msg)
+static __always_inline enum svm_exit_result svm_exit_cpuid(struct hv_vp *vp,
+							   struct hv_message *msg)
 {
 	svm_emulate_cpuid(vp);
 	svm_skip_insn(to_svm(vp), 2);

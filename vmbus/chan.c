@@ -379,6 +379,7 @@ int vmbus_chan_attach(struct vmbus_chan *ch,
 
 	down_write(&ch->map_sem);
 	WRITE_ONCE(ch->open, true);
+	ch->open_gen++;
 	up_write(&ch->map_sem);
 	if (ch->vsp) {
 		/* ->open() may send; the reader starts once it succeeded */

@@ -4,7 +4,9 @@
  * events to read, the ring pages to map while the guest has the channel
  * open, signals both ways; closing it rescinds the channel.
  *
- * Mappings are PFN maps filled in at fault time under map_sem (read);
+ * Mappings are PFN maps filled in at fault time under map_sem (read),
+ * each tied to the open it was made in (a mapping that outlives a close
+ * stays SIGBUS after the guest opens the channel again);
  * close takes map_sem for writing, then unmaps the fd's own address
  * space (ch->mapping, installed as the file's f_mapping: the anonymous
  * inode is shared by every anon fd, its mapping must not be), so no
@@ -25,7 +27,9 @@ static vm_fault_t vmbus_chan_fault(struct vm_fault *vmf)
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 
 	down_read(&ch->map_sem);
-	if (ch->open && vmf->pgoff < ch->npages)
+	/* a mapping belongs to the open it was made in, not a later one */
+	if (ch->open && vmf->pgoff < ch->npages &&
+	    (unsigned long)vmf->vma->vm_private_data == ch->open_gen)
 		ret = vmf_insert_pfn(vmf->vma, vmf->address,
 				     page_to_pfn(ch->pages[vmf->pgoff]));
 	up_read(&ch->map_sem);
@@ -49,6 +53,7 @@ static int vmbus_chan_mmap(struct file *file, struct vm_area_struct *vma)
 		err = -ENODEV;
 	else if (pages > ch->npages)
 		err = -EINVAL;
+	vma->vm_private_data = (void *)ch->open_gen;
 	up_read(&ch->map_sem);
 	if (err)
 		return err;

@@ -96,6 +96,7 @@ struct vmbus_host {
  * @port_made: the event port and its connection exist.
  * @rescinded: the fd let go; the server may still hold the channel.
  * @open: the rings below are valid (READ_ONCE outside @map_sem).
+ * @open_gen: counts opens (under @map_sem): which open a mapping is of.
  * @io_ready: kernel VSP: ->open() succeeded, the work may read @in.
  * @broken: the guest corrupted a ring: no more I/O until reopened.
  * @kill: broken: the host work is to rescind the channel.
@@ -133,6 +134,7 @@ struct vmbus_chan {
 	bool port_made;
 	bool rescinded;
 	bool open;
+	unsigned long open_gen;
 	bool io_ready;
 	bool broken;
 	bool kill;

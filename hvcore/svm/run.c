@@ -212,25 +212,54 @@ static void svm_reinject(struct svm_vp *svm)
 
 	if (!(c->exit_int_info & SVM_EXITINTINFO_VALID))
 		return;
+	/* QEMU's TCG reports an interrupt cut short as an exception. */
+	if ((c->exit_int_info & SVM_EXITINTINFO_TYPE_MASK) ==
+	    SVM_EXITINTINFO_TYPE_EXEPT &&
+	    (c->exit_int_info & SVM_EXITINTINFO_VEC_MASK) >= 32)
+		c->exit_int_info = (c->exit_int_info &
+				    ~(SVM_EXITINTINFO_TYPE_MASK |
+				      SVM_EXITINTINFO_VALID_ERR)) |
+				   SVM_EXITINTINFO_TYPE_INTR;
 	c->event_inj = c->exit_int_info;
 	c->event_inj_err = c->exit_int_info_err;
 	c->exit_int_info = 0;
 }
 
-/* Can an external interrupt (or NMI) be delivered at the next entry? */
-static bool svm_interruptible(struct svm_vp *svm)
+/*
+ * After an entry: did the guest take the interrupt offered as V_IRQ?
+ * The CPU clears V_IRQ when it does; the vLAPIC then moves the vector
+ * from IRR to ISR. One not taken is withdrawn, to be offered again with
+ * whatever is highest at the next entry.
+ */
+static void svm_virq_done(struct hv_vp *vp, struct svm_vp *svm)
 {
-	struct vmcb *vmcb = svm->vmcb;
+	struct vmcb_control_area *c = &svm->vmcb->control;
 
-	return (vmcb->save.rflags & X86_EFLAGS_IF) &&
-	       !(vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
+	if (!svm->virq)
+		return;
+	if (c->int_ctl & V_IRQ_MASK)
+		c->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK |
+				V_INTR_PRIO_MASK);
+	else
+		hv_lapic_ack(vp, svm->virq);
+	svm->virq = 0;
 }
 
 /*
- * Move what the vLAPIC has for the guest into EVENTINJ: an NMI first,
- * then the highest interrupt above PPR. When the guest cannot take the
- * interrupt now, ask for an exit at the moment it can (a virtual
+ * Move what the vLAPIC has for the guest into the VMCB: an NMI first
+ * (EVENTINJ), then the highest interrupt above PPR as a virtual
+ * interrupt (V_IRQ with its vector), which the CPU delivers once the
+ * guest can take it (IF set, no interrupt shadow). An NMI the guest
+ * cannot take yet asks for an exit when it can (a dummy virtual
  * interrupt with the VINTR intercept, as the interrupt window).
+ *
+ * Interrupts do not go through EVENTINJ: QEMU's TCG, where this runs
+ * under test, delivers such an interrupt at VMRUN but keeps it as its
+ * pending exception and delivers it again when it next leaves its
+ * execution loop, wherever the guest is then, interrupts off included
+ * (a Linux guest's timer interrupt nested in itself and deadlocked on
+ * the hrtimer lock). A virtual interrupt takes QEMU's own interrupt
+ * path, once.
  */
 static void svm_inject_events(struct hv_vp *vp, struct svm_vp *svm)
 {
@@ -238,6 +267,7 @@ static void svm_inject_events(struct hv_vp *vp, struct svm_vp *svm)
 	int vector;
 	bool nmi;
 
+	svm_virq_done(vp, svm);
 	if (c->event_inj & SVM_EVTINJ_VALID)
 		return;
 	nmi = hv_lapic_nmi_pending(vp) && !svm->nmi_masked;
@@ -257,14 +287,18 @@ static void svm_inject_events(struct hv_vp *vp, struct svm_vp *svm)
 	 */
 	if (vector < 0 && !nmi)
 		return;
-	if (vector >= 0 && !(c->event_inj & SVM_EVTINJ_VALID) &&
-	    svm_interruptible(svm)) {
-		c->event_inj = vector | SVM_EVTINJ_VALID |
-			       SVM_EVTINJ_TYPE_INTR;
-		hv_lapic_ack(vp, vector);
+	if (vector >= 0 && !(c->event_inj & SVM_EVTINJ_VALID)) {
+		c->int_ctl = (c->int_ctl & ~V_INTR_PRIO_MASK) | V_IRQ_MASK |
+			     V_IGN_TPR_MASK |
+			     ((vector >> 4) << V_INTR_PRIO_SHIFT);
+		c->int_vector = vector;
+		svm_clr_intercept(svm, INTERCEPT_VINTR);
+		svm->virq = vector;
 		return;
 	}
-	/* The interrupt window: a virtual interrupt the guest never sees. */
+	if (!nmi)
+		return;
+	/* The NMI window: a virtual interrupt the guest never sees. */
 	c->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 		      (0xf << V_INTR_PRIO_SHIFT);
 	c->int_vector = 0;
@@ -734,6 +768,7 @@ hv_status_t svm_vp_run(struct hv_vp *vp, struct hv_message *msg)
 		svm_inject_events(vp, svm);
 		if (!svm_enter_guest(vp, svm, host_save))
 			continue;
+		svm_virq_done(vp, svm);
 		svm_reinject(svm);
 		if (svm_handle_exit(vp, msg) == SVM_TO_ROOT)
 			break;

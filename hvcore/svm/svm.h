@@ -27,6 +27,8 @@
  * @dr_active: the guest uses its debug registers in this dispatch loop
  *	(MOV DR not intercepted meanwhile; run.c).
  * @dr_loaded: the hardware DR0-3 hold the guest's values.
+ * @virq: the vector offered to the guest as a virtual interrupt (V_IRQ)
+ *	at the last entry, 0 for none (run.c).
  */
 struct svm_vp {
 	u64 gprs[16];
@@ -41,6 +43,7 @@ struct svm_vp {
 	void *fpu;
 	bool dr_active;
 	bool dr_loaded;
+	u8 virq;
 };
 
 static inline struct svm_vp *to_svm(struct hv_vp *vp)

@@ -134,6 +134,7 @@ void svm_vp_init(struct hv_vp *vp)
 	svm->vmcb->save.rsp = 0;
 	c->event_inj = 0;
 	c->int_ctl &= ~(V_IRQ_MASK | V_TPR_MASK);
+	svm->virq = 0;
 	c->int_state = 0;
 	svm_clr_intercept(svm, INTERCEPT_VINTR);
 	svm_clr_intercept(svm, INTERCEPT_IRET);

@@ -27,8 +27,9 @@
  * where anchor is KVM, ratio the median of the per-round vid/KVM ratios
  * and spread their minimum and maximum. The two *_exit lines add
  * floor_x=<x>: the median of each round's vid value over the bare world
- * switch (FLOOR) read in that round, right before vid's half, since the
- * floor swings with the machine's load as the exits do. Lines starting
+ * switch (FLOOR) read in that round, right before and right after vid's
+ * half (their mean), since the floor swings with the machine's load as
+ * the exits do. Lines starting
  * with "#" are per-round details and notes.
  *
  *   partition_lifecycle  create + initialize + delete a partition, against
@@ -1882,13 +1883,18 @@ static void bench(const char *name, const char *unit,
 		kvm[i] = measure(KVM);
 		memcpy(kvm_detail, detail, sizeof(detail));
 		detail[0] = 0;
-		/* The floor of this round, read right before vid's half. */
+		/*
+		 * The floor of this round: read right before and right after
+		 * vid's half, the mean of the two.
+		 */
 		if (is_exit && !skipped)
 			fl = measure_floor();
 		if (!skipped) {
 			vid[i] = measure(VID);
 			skipped = vid[i] < 0;
 		}
+		if (is_exit && !skipped)
+			fl = (fl + measure_floor()) / 2;
 		floor_x[i] = fl > 0 && !skipped ? vid[i] / fl : 0;
 		if (skipped) {
 			printf("# %s round %d: anchor=%.1f%s%s%s%s\n", name,

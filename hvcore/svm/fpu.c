@@ -104,9 +104,22 @@ void svm_fpu_load_xcr0(struct svm_vp *svm)
 		svm_xsetbv(svm->xcr0);
 }
 
+/*
+ * Right after the exit, IRQs off. The XCR0 the guest ran with is read
+ * back, not assumed: QEMU's TCG (the test CPU) does not intercept
+ * XSETBV, so a guest's XSETBV lands in the CPU's XCR0 and the exit
+ * handler never sees it. A value the guest could have set through the
+ * handler is kept as its own (else the next entry put back the old one:
+ * a Linux guest ran with XCR0 = x87 alone and failed its first signal
+ * return); whatever it is, the host gets its own back.
+ */
 void svm_fpu_put_xcr0(struct svm_vp *svm)
 {
-	if (svm->xcr0 != svm_host_xcr0)
+	u64 xcr0 = svm_xgetbv();
+
+	if (unlikely(xcr0 != svm->xcr0) && svm_xcr0_ok(xcr0))
+		svm->xcr0 = xcr0;
+	if (xcr0 != svm_host_xcr0)
 		svm_xsetbv(svm_host_xcr0);
 }
 

@@ -913,9 +913,11 @@ struct vid_sint_notify {
  * (a 32-bit IN clears RAX's upper half; the bytes an 8- or 16-bit IN
  * leaves alone keep the value the intercept reported in RAX), for RDMSR
  * to EAX and EDX (upper halves cleared), and for all of them it sets RIP
- * to the intercept's RIP plus its instruction_length. String and REP
- * port I/O, memory intercepts and everything else stay with
- * VID_VP_SET_REGISTERS and VID_VP_RUN.
+ * to the intercept's RIP plus its instruction_length (32 bits wide
+ * outside 64-bit code). These values come from the intercept message, so
+ * they replace whatever VID_VP_SET_REGISTERS wrote to the same registers
+ * in between. String and REP port I/O, memory intercepts and everything
+ * else stay with VID_VP_SET_REGISTERS and VID_VP_RUN.
  */
 struct vid_vp_run_complete {
 	__u32 message_type;

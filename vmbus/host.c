@@ -99,8 +99,12 @@ static void vmbus_host_kill_broken(struct vmbus_host *host)
 		if (ch->rescinded)
 			continue;
 		vmbus_chan_event(ch, VID_VMBUS_EVENT_BROKEN);
-		ch->rescinded = true;
-		vmbus_server_rescind(ch->sch);	/* may free: ->chan_freed */
+		/*
+		 * Its event port and connection go too: the guest's release
+		 * frees the relid for the next offer, whose port takes the
+		 * same ids. May free: ->chan_freed.
+		 */
+		vmbus_host_rescind(ch);
 	}
 	mutex_unlock(&host->lock);
 }

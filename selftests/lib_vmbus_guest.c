@@ -231,24 +231,31 @@ void *vmg_alloc_pages(uint32_t npages)
 
 /* ----- messages ----- */
 
-uint64_t vmg_post_conn(uint32_t conn, uint32_t type, const void *msg,
+uint64_t vmg_post_once(uint32_t conn, uint32_t type, const void *msg,
 		       uint32_t size)
 {
 	struct vmg_post_input *in = (struct vmg_post_input *)VMG_INPUT_GPA;
-	unsigned int tries;
-	uint64_t rax, st;
+	uint64_t rax;
 	uint8_t v;
 
+	in->connection_id = conn;
+	in->reserved = 0;
+	in->message_type = type;
+	in->payload_size = size;
+	memset(in->payload, 0, sizeof(in->payload));
+	memcpy(in->payload, msg, size < VMG_MSG_MAX ? size : VMG_MSG_MAX);
+	v = vmmcall_safe(HVCALL_POST_MESSAGE, (uint64_t)in, 0, &rax);
+	return vmg_hc_result(v, rax);
+}
+
+uint64_t vmg_post_conn(uint32_t conn, uint32_t type, const void *msg,
+		       uint32_t size)
+{
+	unsigned int tries;
+	uint64_t st;
+
 	for (tries = 0;; tries++) {
-		in->connection_id = conn;
-		in->reserved = 0;
-		in->message_type = type;
-		in->payload_size = size;
-		memset(in->payload, 0, sizeof(in->payload));
-		memcpy(in->payload, msg, size < VMG_MSG_MAX ? size :
-		       VMG_MSG_MAX);
-		v = vmmcall_safe(HVCALL_POST_MESSAGE, (uint64_t)in, 0, &rax);
-		st = vmg_hc_result(v, rax);
+		st = vmg_post_once(conn, type, msg, size);
 		/* the root's queue is full: Linux retries, so do we */
 		if (st != VMG_HV_STATUS_INSUFFICIENT_BUFFERS || tries >= 10000)
 			break;

@@ -248,7 +248,13 @@ uint64_t vmg_init(void);
 /* Zeroed pages from the ring pool (guest physical = virtual). */
 void *vmg_alloc_pages(uint32_t npages);
 
-/* Messages. */
+/*
+ * Messages. vmg_post_once(): one HvPostMessage, its status; the others
+ * retry while the root's queue is full (INSUFFICIENT_BUFFERS), as Linux
+ * does, and count what went through in vmg.tx.
+ */
+uint64_t vmg_post_once(uint32_t conn, uint32_t type, const void *msg,
+		       uint32_t size);
 uint64_t vmg_post_conn(uint32_t conn, uint32_t type, const void *msg,
 		       uint32_t size);
 uint64_t vmg_post(const void *msg, uint32_t size);

@@ -185,7 +185,7 @@ static void guest_versions(unsigned int vp)
 	GUEST_SYNC(SYNC_CONNECTED, v, n, ch ? ch->relid : 0);
 	GUEST_ASSERT(ch);
 	echo_session(ch, 4);
-	GUEST_SYNC(SYNC_STEP, ch->signals, vmg.irqs);
+	GUEST_SYNC(SYNC_STEP, ch->signals);
 	vmg_unload();
 	GUEST_SYNC(SYNC_UNLOADED, vmg.tx, vmg.rx);
 }
@@ -274,6 +274,7 @@ static void guest_user(unsigned int vp)
 {
 	struct vmg_channel *ch;
 	struct vmg_pkt pkt;
+	struct vmg_msg m;
 	unsigned int i;
 
 	guest_start();
@@ -303,6 +304,44 @@ static void guest_user(unsigned int vp)
 	GUEST_SYNC(SYNC_STEP, ch->signals);
 	vmg_close_teardown(ch);
 	GUEST_SYNC(SYNC_CLOSED);
+	/* open again; the VMM rescinds it under us */
+	GUEST_ASSERT_EQ(vmg_open(ch, 4, 4), 0);
+	GUEST_SYNC(SYNC_OPEN, 0, ch->gpadl);
+	vmg_wait_for(VMG_MSG_RESCIND_CHANNELOFFER, ch->relid, &m);
+	GUEST_ASSERT(ch->rescinded);
+	vmg_close_teardown(ch);
+	vmg_release(ch);
+	GUEST_SYNC(SYNC_STEP, vmg.unexpected);
+}
+
+/*
+ * More messages than the server's queue holds, without waiting: the
+ * ones it cannot take are refused with INSUFFICIENT_BUFFERS and counted
+ * as bad like the ones it took, and it answers the next good one.
+ */
+#define FLOOD_N		300
+
+static void guest_flood(unsigned int vp)
+{
+	uint32_t w[2] = { 99, 0 };
+	uint64_t ok = 0, full = 0, other = 0, st;
+	unsigned int i;
+
+	guest_start();
+	guest_connect();
+	for (i = 0; i < FLOOD_N; i++) {
+		st = vmg_post_once(vmg.msg_conn_id, 1, w, sizeof(w));
+		if (st == VMG_HV_STATUS_SUCCESS)
+			ok++;
+		else if (st == VMG_HV_STATUS_INSUFFICIENT_BUFFERS)
+			full++;
+		else
+			other++;
+	}
+	echo_session(guest_chan(echo_class, 0), 4);
+	GUEST_SYNC(SYNC_BAD, ok, full, other);
+	GUEST_SYNC(SYNC_STEP, vmg.tx, vmg.rx, vmg.post_retries);
+	GUEST_ASSERT_EQ(vmg.unexpected, 0);
 }
 
 /* Hostile messages; the server ignores them and still answers. */
@@ -401,14 +440,27 @@ static void guest_bad_gpadls(unsigned int vp)
 /*
  * Corrupted ring indices. Channels: echo A, echo B, user U. A's guest
  * -> root ring gets a write index beyond its end, B's root -> guest
- * ring a read index that is not 8-aligned, U's a write index likewise;
- * each stops alone, and an echo channel works again once reopened.
+ * ring a read index that is not 8-aligned, U's a write index likewise.
+ * A kernel channel whose ring the guest broke is rescinded (the guest
+ * loses that device alone): the guest gives it back as Linux does. The
+ * others keep working; a fresh offer works.
  */
+static void guest_give_back(struct vmg_channel *ch)
+{
+	struct vmg_msg m;
+
+	if (!ch->rescinded)
+		vmg_wait_for(VMG_MSG_RESCIND_CHANNELOFFER, ch->relid, &m);
+	vmg_close_teardown(ch);
+	vmg_release(ch);
+}
+
 static void guest_corrupt(unsigned int vp)
 {
-	struct vmg_channel *a, *b, *u;
+	struct vmg_channel *a, *b, *u, *c;
 	struct vid_echo_hdr h = { .cmd = VID_ECHO_CMD_SOURCE, .size = 4096,
 				  .count = 10 };
+	struct vmg_msg m;
 
 	guest_start();
 	guest_connect();
@@ -425,29 +477,31 @@ static void guest_corrupt(unsigned int vp)
 	a->out.hdr->write_index = a->out.size + 8;
 	vmg_signal(a);
 	echo_once(b, 1000, 3);
+	guest_give_back(a);
+	echo_once(b, 1000, 4);
 	GUEST_SYNC(SYNC_STEP, 1);
 
 	u->out.hdr->write_index = 12;
 	vmg_signal(u);
-	echo_once(b, 1000, 4);
+	echo_once(b, 1000, 5);
 	GUEST_SYNC(SYNC_STEP, 2);
 
 	/*
 	 * B's reader index: the VSP finds it when its ring is full (the
 	 * root reads the guest's index again only then)
 	 */
-	GUEST_ASSERT_EQ(vmg_send(b, VMG_PKT_DATA_INBAND, 0, 5, &h, sizeof(h),
+	GUEST_ASSERT_EQ(vmg_send(b, VMG_PKT_DATA_INBAND, 0, 6, &h, sizeof(h),
 				 NULL, 0), 0);
 	b->in.hdr->read_index = 4;
 	vmg_signal(b);
+	guest_give_back(b);
 	GUEST_SYNC(SYNC_STEP, 3);
 
-	/* A and B closed and opened again: they work */
-	vmg_close_teardown(a);
-	vmg_close_teardown(b);
-	echo_session(a, 4);
-	echo_session(b, 4);
-	GUEST_SYNC(SYNC_STEP, 4, vmg.unexpected);
+	/* the VMM offers a fresh device: it works */
+	vmg_wait_for(VMG_MSG_OFFERCHANNEL, ~0U, &m);
+	c = guest_chan(echo_class, 0);
+	echo_session(c, 4);
+	GUEST_SYNC(SYNC_STEP, c->relid, vmg.unexpected);
 }
 
 /*
@@ -620,9 +674,100 @@ static bool have_vmbus(void)
 		SKIP(return, "no VMBus server (VID_CAP_VMBUS)");	\
 } while (0)
 
+/*
+ * The guest's VMBus client as the host sees it: for a test whose guest
+ * waits for good, what it waits for.
+ */
+static void dump_vmg(struct __test_metadata *_metadata, struct vid_guest *g)
+{
+	const struct vmg *v = &VID_GUEST_GLOBAL(g, vmg);
+	const struct vid_message *slot = vid_guest_gpa(g, VMG_SIMP_GPA + 512);
+	const uint8_t *flags = vid_guest_gpa(g, VMG_SIEF_GPA + 512);
+	const struct vmg_ring_hdr *o, *i;
+	const struct vmg_channel *c;
+	struct vid_vmbus_info info = vmbus_info(g->part_fd);
+	unsigned int n;
+
+	TH_LOG("guest: version %#x tx %llu rx %llu backlog %u unexpected %llu (last %u) irqs %llu retries %llu; slot type %#x flags %#x",
+	       v->version, (unsigned long long)v->tx,
+	       (unsigned long long)v->rx, v->nbacklog,
+	       (unsigned long long)v->unexpected, v->last_unexpected,
+	       (unsigned long long)v->irqs,
+	       (unsigned long long)v->post_retries, slot->message_type,
+	       slot->message_flags);
+	TH_LOG("server: version %#x channels %u open %u messages %llu posted %llu dropped %llu bad %llu broken %llu",
+	       info.version, info.channels, info.open_channels,
+	       (unsigned long long)info.messages,
+	       (unsigned long long)info.posted,
+	       (unsigned long long)info.dropped,
+	       (unsigned long long)info.bad_messages,
+	       (unsigned long long)info.broken_rings);
+	for (n = 0; n < VMG_MAX_CHANNELS; n++) {
+		c = &v->chans[n];
+		if (!c->relid)
+			continue;
+		o = c->open ? vid_guest_gpa(g, (uint64_t)c->out.hdr) : NULL;
+		i = c->open ? vid_guest_gpa(g, (uint64_t)c->in.hdr) : NULL;
+		TH_LOG("relid %u open %d rescinded %d/%d signals %llu flag %d; out w %u r %u mask %u pending %u; in w %u r %u mask %u pending %u",
+		       c->relid, c->open, c->rescinded, c->rescind_seen,
+		       (unsigned long long)c->signals,
+		       !!(flags[c->relid / 8] & (1U << (c->relid % 8))),
+		       o ? o->write_index : 0, o ? o->read_index : 0,
+		       o ? o->interrupt_mask : 0, o ? o->pending_send_sz : 0,
+		       i ? i->write_index : 0, i ? i->read_index : 0,
+		       i ? i->interrupt_mask : 0, i ? i->pending_send_sz : 0);
+	}
+}
+
+struct vp_run {
+	struct vid_guest *g;
+	struct vid_ucall *uc;
+	int r;
+};
+
+static void *vp_run_fn(void *arg)
+{
+	struct vp_run *r = arg;
+
+	r->r = vid_guest_run_vp(r->g, 0, r->uc);
+	return NULL;
+}
+
+/* Watch the guest's progress: this long without a ucall is a hang. */
+#define RUN_WATCH_S	200
+
+/*
+ * Run VP 0 to its next stop, at most RUN_WATCH_S seconds; then say what
+ * the guest and the server are at (the VP thread is left to the test's
+ * exit).
+ */
+static int run_watched(struct __test_metadata *_metadata,
+		       struct vid_guest *g, struct vid_ucall *uc)
+{
+	static struct vp_run r;
+	struct timespec ts;
+	pthread_t t;
+	int err;
+
+	r.g = g;
+	r.uc = uc;
+	if (pthread_create(&t, NULL, vp_run_fn, &r))
+		return -EAGAIN;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += RUN_WATCH_S;
+	err = pthread_timedjoin_np(t, NULL, &ts);
+	if (err) {
+		TH_LOG("no ucall for %d s", RUN_WATCH_S);
+		dump_vmg(_metadata, g);
+		return -ETIMEDOUT;
+	}
+	return r.r;
+}
+
 /* Run VP 0 to its next GUEST_SYNC(@tag, ...). */
 #define RUN_SYNC(g, uc, tag) do {					\
-	ASSERT_RUN_UCALL(g, 0, uc, UCALL_SYNC);				\
+	ASSERT_EQ(0, run_watched(_metadata, g, uc));			\
+	ASSERT_UCALL(uc, UCALL_SYNC);					\
 	ASSERT_EQ((uint64_t)(tag), (uc)->args[0])			\
 		TH_LOG("guest sync %llu, expected %llu",		\
 		       (unsigned long long)(uc)->args[0],		\
@@ -751,8 +896,8 @@ TEST_F_TIMEOUT(version, negotiate_and_echo, 300)
 	/* every refused version is a message answered, none is bad */
 	EXPECT_EQ(0, info.bad_messages);
 	RUN_SYNC(g, &uc, SYNC_STEP);
-	EXPECT_LE(1, uc.args[1]);		/* the guest signalled */
-	EXPECT_LE(1, uc.args[2]);		/* and was interrupted */
+	/* its packet went into an empty ring: it signalled */
+	EXPECT_LE(1, uc.args[1]);
 	RUN_SYNC(g, &uc, SYNC_UNLOADED);
 	info = vmbus_info(g->part_fd);
 	EXPECT_EQ(0, info.version);
@@ -848,7 +993,7 @@ TEST_F_TIMEOUT(vmbus, offers, 300)
 }
 
 /* Echo traffic, close, teardown, unload; the counters on the way. */
-TEST_F_TIMEOUT(vmbus, echo, 600)
+TEST_F_TIMEOUT(vmbus, echo, 300)
 {
 	struct vid_vmbus_event ev;
 	struct vid_vmbus_info info;
@@ -1050,8 +1195,59 @@ TEST_F_TIMEOUT(vmbus, user_channel, 300)
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0));
 	ASSERT_ERRNO(EAGAIN, read(fd, &ev, sizeof(ev)));
 	munmap(r.map, (size_t)r.npages * PAGE);
+
+	/*
+	 * Open again and mapped; then the VMM lets go of the channel. A
+	 * mapping holds the file as the fd does: the rescind comes when
+	 * both are gone.
+	 */
+	RUN_SYNC(&g, &uc, SYNC_OPEN);
+	ASSERT_EQ(0, read_event(fd, &ev));
+	ASSERT_EQ(0, user_rings_map(fd, &ev, &r));
+	EXPECT_FALSE(read_faults(r.map));
 	close(fd);
+	EXPECT_FALSE(read_faults(r.map));
+	EXPECT_EQ(1, vmbus_info(g.part_fd).open_channels);
+	munmap(r.map, (size_t)r.npages * PAGE);
+	EXPECT_EQ(0, vmbus_info(g.part_fd).open_channels);
+	RUN_SYNC(&g, &uc, SYNC_STEP);
+	EXPECT_EQ(0, uc.args[1]);
+	EXPECT_TRUE(WAIT_INFO(g.part_fd, channels, 0));
 	close(efd);
+	vid_guest_destroy(&g);
+}
+
+TEST_F_TIMEOUT(vmbus, message_flood, 300)
+{
+	struct vid_vmbus_info info;
+	struct vid_vmbus_offer o;
+	struct vid_guest g;
+	struct vid_ucall uc;
+	uint64_t ok, full;
+	int fd;
+
+	SKIP_WITHOUT_VMBUS();
+	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_flood);
+	ASSERT_EQ(0, vmbus_create(g.part_fd, 0, 0));
+	fd = vmbus_offer(g.part_fd, echo_class, 1, VID_VMBUS_OFFER_KERNEL, &o);
+	ASSERT_LE(0, fd);
+	RUN_INIT(&g, &uc);
+	RUN_SYNC(&g, &uc, SYNC_BAD);
+	ok = uc.args[1];
+	full = uc.args[2];
+	EXPECT_EQ(FLOOD_N, ok + full);
+	EXPECT_EQ(0, uc.args[3]);
+	TH_LOG("%llu taken, %llu refused (queue full)",
+	       (unsigned long long)ok, (unsigned long long)full);
+	RUN_SYNC(&g, &uc, SYNC_STEP);
+	info = vmbus_info(g.part_fd);
+	/* refused good ones (the guest retried them) count as well */
+	EXPECT_EQ(FLOOD_N + uc.args[3], info.bad_messages);
+	/* the server saw the good ones and the bad ones it took */
+	EXPECT_EQ(uc.args[1] + ok, info.messages);
+	EXPECT_EQ(uc.args[2], info.posted);
+	EXPECT_EQ(0, info.dropped);
+	close(fd);
 	vid_guest_destroy(&g);
 }
 
@@ -1125,11 +1321,11 @@ TEST_F_TIMEOUT(vmbus, bad_gpadls, 300)
 
 TEST_F_TIMEOUT(vmbus, corrupt_rings, 300)
 {
-	struct vid_vmbus_offer oa, ob, ou;
+	struct vid_vmbus_offer oa, ob, ou, oc;
 	struct user_rings r = { 0 };
 	struct vid_vmbus_event ev;
 	struct vmbus_ring_pkt pkt;
-	int fa, fb, fu, efd;
+	int fa, fb, fu, fc, efd;
 	struct vid_vmbus_eventfd e = { 0 };
 	struct vid_guest g;
 	struct vid_ucall uc;
@@ -1161,14 +1357,19 @@ TEST_F_TIMEOUT(vmbus, corrupt_rings, 300)
 	ASSERT_EQ(0, read_event(fa, &ev));
 	EXPECT_EQ(VID_VMBUS_EVENT_OPEN, ev.type);
 
-	/* A broke its ring: A alone stops, B answered meanwhile */
+	/* A broke its ring: rescinded, given back; B answered meanwhile */
 	RUN_SYNC(&g, &uc, SYNC_STEP);
-	EXPECT_TRUE(WAIT_INFO(g.part_fd, broken_rings, 1));
+	EXPECT_EQ(1, vmbus_info(g.part_fd).broken_rings);
 	ASSERT_EQ(0, read_event(fa, &ev));
 	EXPECT_EQ(VID_VMBUS_EVENT_BROKEN, ev.type);
+	ASSERT_EQ(0, read_event(fa, &ev));
+	EXPECT_EQ(VID_VMBUS_EVENT_CLOSE, ev.type);
+	ASSERT_ERRNO(EAGAIN, read(fa, &ev, sizeof(ev)));
 	ASSERT_EQ(0, read_event(fb, &ev));
 	EXPECT_EQ(VID_VMBUS_EVENT_OPEN, ev.type);
 	ASSERT_ERRNO(EAGAIN, read(fb, &ev, sizeof(ev)));
+	EXPECT_TRUE(WAIT_INFO(g.part_fd, channels, 2));
+	EXPECT_EQ(2, vmbus_info(g.part_fd).open_channels);
 
 	/* U: our ring code refuses the index and stays refusing */
 	RUN_SYNC(&g, &uc, SYNC_STEP);
@@ -1178,20 +1379,29 @@ TEST_F_TIMEOUT(vmbus, corrupt_rings, 300)
 					    &signal));
 	EXPECT_EQ(1, vmbus_info(g.part_fd).broken_rings);
 
-	/* B: the VSP's write finds the guest's bad read index */
+	/* B: the VSP's write found the guest's bad read index */
 	RUN_SYNC(&g, &uc, SYNC_STEP);
-	EXPECT_TRUE(WAIT_INFO(g.part_fd, broken_rings, 2));
+	EXPECT_EQ(2, vmbus_info(g.part_fd).broken_rings);
 	ASSERT_EQ(0, read_event(fb, &ev));
 	EXPECT_EQ(VID_VMBUS_EVENT_BROKEN, ev.type);
+	ASSERT_EQ(0, read_event(fb, &ev));
+	EXPECT_EQ(VID_VMBUS_EVENT_CLOSE, ev.type);
+	EXPECT_TRUE(WAIT_INFO(g.part_fd, channels, 1));
 
-	/* reopened, both work again */
+	/* a fresh device in A's relid works */
+	fc = vmbus_offer(g.part_fd, echo_class, 4, VID_VMBUS_OFFER_KERNEL,
+			 &oc);
+	ASSERT_LE(0, fc) TH_LOG("offer: %s", strerror(errno));
+	EXPECT_EQ(oa.relid, oc.relid);
 	RUN_SYNC(&g, &uc, SYNC_STEP);
+	EXPECT_EQ(oc.relid, uc.args[1]);
 	EXPECT_EQ(0, uc.args[2]);
 	EXPECT_EQ(2, vmbus_info(g.part_fd).broken_rings);
 	EXPECT_EQ(1, vmbus_info(g.part_fd).open_channels);
 	munmap(r.map, (size_t)r.npages * PAGE);
 	close(fa);
 	close(fb);
+	close(fc);
 	close(fu);
 	close(efd);
 	vid_guest_destroy(&g);
@@ -1213,7 +1423,7 @@ static void *close_later(void *arg)
 
 #define RACE_ROUNDS	6
 
-TEST_F_TIMEOUT(vmbus, open_rescind_race, 600)
+TEST_F_TIMEOUT(vmbus, open_rescind_race, 300)
 {
 	uint64_t ok = 0, failed = 0, gone = 0;
 	struct vid_vmbus_offer o;
@@ -1366,6 +1576,51 @@ TEST_F(ioctls, create_eexist_connection_taken)
 	c.port_id = 0;
 	ASSERT_EQ(0, ioctl(self->part_fd, VID_PARTITION_DISCONNECT_PORT, &c));
 	ASSERT_EQ(0, vmbus_create(self->part_fd, 0, 0));
+	close(efd);
+}
+
+/* The server's ports and connections are not the VMM's any more. */
+TEST_F(ioctls, server_ids_ebusy_for_vmm)
+{
+	struct vid_port p = {
+		.port_id = VID_VMBUS_PORT_BASE + 5,
+		.type = VID_PORT_TYPE_EVENT, .target = VID_PORT_TARGET_VMM,
+		.flag_count = 1,
+	};
+	struct vid_connection c = { .connection_id = 1, .port_id = 7 };
+	struct vid_port_delete d = { .port_id = VID_VMBUS_PORT_BASE };
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	p.eventfd = efd;
+	ASSERT_EQ(0, vmbus_create(self->part_fd, 0, 0));
+	ASSERT_ERRNO(EBUSY, ioctl(self->part_fd, VID_PARTITION_CREATE_PORT,
+				  &p));
+	ASSERT_ERRNO(EBUSY, ioctl(self->part_fd, VID_PARTITION_DELETE_PORT,
+				  &d));
+	p.port_id = 7;
+	ASSERT_EQ(0, ioctl(self->part_fd, VID_PARTITION_CREATE_PORT, &p));
+	ASSERT_ERRNO(EBUSY, ioctl(self->part_fd, VID_PARTITION_CONNECT_PORT,
+				  &c));
+	c.connection_id = 4;
+	ASSERT_ERRNO(EBUSY, ioctl(self->part_fd, VID_PARTITION_CONNECT_PORT,
+				  &c));
+	c.connection_id = VID_VMBUS_CHANNEL_CONNECTION_BASE + 1;
+	ASSERT_ERRNO(EBUSY, ioctl(self->part_fd, VID_PARTITION_CONNECT_PORT,
+				  &c));
+	c.connection_id = VID_VMBUS_CHANNEL_CONNECTION_BASE +
+			  VID_VMBUS_MAX_CHANNELS;
+	ASSERT_ERRNO(EBUSY, ioctl(self->part_fd, VID_PARTITION_CONNECT_PORT,
+				  &c));
+	c.port_id = 0;
+	c.connection_id = 4;
+	ASSERT_ERRNO(EBUSY, ioctl(self->part_fd,
+				  VID_PARTITION_DISCONNECT_PORT, &c));
+	/* ids around them are the VMM's */
+	c.port_id = 7;
+	c.connection_id = VID_VMBUS_CHANNEL_CONNECTION_BASE;
+	ASSERT_EQ(0, ioctl(self->part_fd, VID_PARTITION_CONNECT_PORT, &c));
+	c.connection_id = 2;
+	ASSERT_EQ(0, ioctl(self->part_fd, VID_PARTITION_CONNECT_PORT, &c));
 	close(efd);
 }
 

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/vid_vmbus.h>
+
 #include "vid_test_util.h"
 
 TEST(dev_node_is_root_only_char_device)
@@ -98,6 +100,18 @@ TEST(cap_max_name_is_vid_name_max)
 
 	VID_OPEN_OR_SKIP(fd);
 	ASSERT_EQ(VID_NAME_MAX, vid_check_cap(fd, VID_CAP_MAX_NAME));
+	close(fd);
+}
+
+/* The VMBus server's newest version; VID_VP_RUN_COMPLETE is there. */
+TEST(cap_vmbus_and_run_complete)
+{
+	int fd;
+
+	VID_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(VID_VMBUS_VERSION_WIN10_V5_3,
+		  vid_check_cap(fd, VID_CAP_VMBUS));
+	ASSERT_EQ(1, vid_check_cap(fd, VID_CAP_RUN_COMPLETE));
 	close(fd);
 }
 

@@ -29,6 +29,8 @@ static long vid_check_capability(unsigned long cap)
 		return VID_PORT_MAX;
 	case VID_CAP_VMBUS:
 		return VID_VMBUS_VERSION_WIN10_V5_3;
+	case VID_CAP_RUN_COMPLETE:
+		return 1;
 	default:
 		return 0;
 	}

@@ -41,6 +41,7 @@
  * @VID_CAP_VMBUS: the VMBus server, its channels and VSPs
  *	(linux/vid_vmbus.h); the value is the newest protocol version the
  *	server accepts (VID_VMBUS_VERSION_*).
+ * @VID_CAP_RUN_COMPLETE: VID_VP_RUN_COMPLETE exists. Value 1.
  *
  * An unknown capability reads as 0, so a caller can probe for a feature
  * that a newer module adds.
@@ -53,6 +54,7 @@ enum vid_cap {
 	VID_CAP_INTERRUPTS		= 5,
 	VID_CAP_PORTS			= 6,
 	VID_CAP_VMBUS			= 7,
+	VID_CAP_RUN_COMPLETE		= 8,
 };
 
 /**

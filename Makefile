@@ -47,23 +47,6 @@ build/bin/vidctl: tools/vidctl.c tools/libvid/libvid.c tools/libvid/libvid.h uap
 	@mkdir -p build/bin
 	$(CC) $(CFLAGS_USER) -o $@ tools/vidctl.c tools/libvid/libvid.c
 
-# vidvm, the VM worker: its DSDT is ASL compiled by iasl (acpica-tools)
-# into a C array; the MMIO decoder is the hypervisor's own (hvcore/decode.c,
-# userspace through selftests/unit/kshim.h); the dispatch table uses
-# liburcu (liburcu-dev, static).
-VIDVM_SRCS := $(wildcard tools/vidvm/*.c) hvcore/decode.c tools/libvid/libvid.c
-
-build/vidvm/dsdt.hex: tools/vidvm/dsdt.asl
-	@mkdir -p build/vidvm
-	iasl -p build/vidvm/dsdt -tc $< >build/vidvm/iasl.log 2>&1 || \
-		{ cat build/vidvm/iasl.log; exit 1; }
-
-build/bin/vidvm: $(VIDVM_SRCS) $(wildcard tools/vidvm/*.h) hvcore/decode.h \
-		tools/libvid/libvid.h uapi/linux/vid.h build/vidvm/dsdt.hex
-	@mkdir -p build/bin
-	$(CC) $(CFLAGS_USER) -Wextra -Wno-unused-parameter -Iselftests/unit \
-		-Ibuild/vidvm -o $@ $(VIDVM_SRCS) -lurcu -lurcu-common
-
 unit: build/unit/pool_test build/unit/decode_test build/unit/hcall_input_test \
 		build/unit/vmbus_ring_test
 	build/unit/pool_test
@@ -220,3 +203,22 @@ build/bin/vmbus_bench: $(VMBUS_BENCH_SRCS) selftests/lib_vmbus_guest.h \
 	$(CC) -O2 -Wall -Wextra -Wno-sign-compare -Werror -static -pthread \
 		-mno-red-zone -Iuapi -Itools/libvid -Iselftests -o $@ \
 		$(VMBUS_BENCH_SRCS)
+
+# vidvm, the VM worker: its DSDT is ASL compiled by iasl (acpica-tools)
+# into a C array; the MMIO decoder is the hypervisor's own (hvcore/decode.c,
+# userspace through selftests/unit/kshim.h); the dispatch table uses
+# liburcu (liburcu-dev, static); the integration services are libvid's.
+VIDVM_SRCS := $(wildcard tools/vidvm/*.c) hvcore/decode.c tools/libvid/libvid.c \
+	$(LIBVID_VMBUS_SRCS)
+
+build/vidvm/dsdt.hex: tools/vidvm/dsdt.asl
+	@mkdir -p build/vidvm
+	iasl -p build/vidvm/dsdt -tc $< >build/vidvm/iasl.log 2>&1 || \
+		{ cat build/vidvm/iasl.log; exit 1; }
+
+build/bin/vidvm: $(VIDVM_SRCS) $(wildcard tools/vidvm/*.h) hvcore/decode.h \
+		tools/libvid/libvid.h uapi/linux/vid.h build/vidvm/dsdt.hex \
+		$(LIBVID_VMBUS_DEPS)
+	@mkdir -p build/bin
+	$(CC) $(CFLAGS_USER) -Wextra -Wno-unused-parameter -Iselftests/unit \
+		-Ibuild/vidvm -o $@ $(VIDVM_SRCS) -lurcu -lurcu-common

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vidvm --kernel bzImage [--initrd file] [--mem MiB] [--cpus N]
- *       [--cmdline "..."] [--verbose]
+ *       [--cmdline "..."] [--shutdown-after SECONDS] [--verbose]
  *
  * Checks every argument and reads the files first, so that a bad one
  * ends with one line on stderr before anything exists; then creates the
  * partition (Hyper-V privileges, features and recommendations set for a
  * Linux guest), maps its RAM, places the kernel, creates the VPs and
  * runs one thread per VP until the guest powers off or resets, a VP
- * fails, or a signal (SIGINT, SIGTERM) arrives.
+ * fails, or a signal (SIGINT, SIGTERM) arrives. Where vid.ko has a VMBus
+ * server, the guest gets one with the integration services (heartbeat,
+ * shutdown, timesync, KVP: libvid's vmbus_ic); --shutdown-after asks the
+ * guest through them, that many seconds after boot, for its services'
+ * status, a time sync, and then to power off.
  *
  * Exit status: 0 the guest powered off, 2 it reset, 1 an error or a
  * guest crash, 128 + signal when stopped by one. The last line on stderr
@@ -27,7 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+
 #include <libvid.h>
+#include <linux/vid_vmbus.h>
+#include <vmbus_ic.h>
 
 #include "vidvm.h"
 
@@ -86,6 +94,10 @@
 struct vm vm = { .vid_fd = -1, .part_fd = -1 };
 
 static int exit_reason;		/* enum vm_exit, set once */
+static struct vid_ic_host *ic_host;
+static unsigned long shutdown_after;	/* seconds, 0: never */
+static pthread_t ic_thread;
+static bool ic_thread_started;
 static int stop_signal;
 static pthread_t main_thread;
 static pthread_t vp_thread[VIDVM_MAX_CPUS];
@@ -113,7 +125,7 @@ static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vidvm --kernel bzImage [--initrd file] [--mem MiB] [--cpus N]\n"
-		"             [--cmdline \"...\"] [--verbose]\n");
+		"             [--cmdline \"...\"] [--shutdown-after SECONDS] [--verbose]\n");
 }
 
 static int parse_uint(const char *what, const char *s, unsigned long min,
@@ -145,6 +157,60 @@ static int set_hv_prop(uint32_t id, uint64_t want)
 		fprintf(stderr, "vidvm: property %u: %#llx not implemented\n",
 			id, (unsigned long long)(want & ~implemented));
 	return vid_prop_set_u64(vm.part_fd, id, want & implemented);
+}
+
+/*
+ * The kernel's VMBus server for the guest's hv_vmbus (SINT 2, connection
+ * ids 1 and 4), where the hypervisor has one.
+ */
+static int setup_vmbus(void)
+{
+	struct vid_vmbus_create create = { 0 };
+	int r;
+
+	if (vid_check_cap(vm.vid_fd, VID_CAP_VMBUS) <= 0) {
+		if (vm.verbose)
+			fprintf(stderr, "vidvm: no VMBus server in vid.ko\n");
+		return 0;
+	}
+	if (ioctl(vm.part_fd, VID_PARTITION_VMBUS_CREATE, &create)) {
+		fprintf(stderr, "vidvm: VMBus server: %s\n", strerror(errno));
+		return -1;
+	}
+	r = vid_ic_host_create(vm.part_fd, NULL, &ic_host);
+	if (r) {
+		fprintf(stderr, "vidvm: integration services: %s\n",
+			strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --shutdown-after: the host side of the integration services at work,
+ * as Hyper-V's VMMS uses them: status, a time sync, then a shutdown
+ * request, which the guest's hv_utils carries out (power off).
+ */
+static void *ic_demo(void *arg)
+{
+	struct timespec t = { .tv_sec = 1 };
+	unsigned long i;
+	int r;
+
+	for (i = 0; i < shutdown_after && vm_exit_reason() == VM_RUNNING; i++)
+		nanosleep(&t, NULL);
+	if (vm_exit_reason() != VM_RUNNING)
+		return NULL;
+	/* It waits for the guest's hv_utils to open and negotiate. */
+	r = vid_ic_timesync_push(ic_host, 60000);
+	fprintf(stderr, "vidvm: timesync: %s\n", r ? strerror(-r) : "ok");
+	fprintf(stderr, "vidvm: integration services:\n");
+	vid_ic_command(ic_host, "status", stderr, 5000);
+	r = vid_ic_shutdown_request(ic_host, VID_IC_SHUTDOWN_POWEROFF,
+				    "vidvm --shutdown-after", 60000);
+	fprintf(stderr, "vidvm: shutdown request: %s\n",
+		r ? strerror(-r) : "accepted");
+	return NULL;
 }
 
 static int setup_partition(unsigned int nr_cpus)
@@ -186,7 +252,7 @@ static int setup_partition(unsigned int nr_cpus)
 		fprintf(stderr, "vidvm: partition setup: %s\n", strerror(-r));
 		return -1;
 	}
-	return 0;
+	return setup_vmbus();
 }
 
 static int setup_ram(void)
@@ -255,6 +321,9 @@ static void run(void)
 		}
 		started++;
 	}
+	if (shutdown_after && ic_host &&
+	    !pthread_create(&ic_thread, NULL, ic_demo, NULL))
+		ic_thread_started = true;
 	while (vm_exit_reason() == VM_RUNNING) {
 		if (sigwait(&wait_set, &sig))
 			continue;
@@ -287,6 +356,7 @@ int main(int argc, char **argv)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "cmdline", required_argument, NULL, 'a' },
+		{ "shutdown-after", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -301,7 +371,7 @@ int main(int argc, char **argv)
 	enum vm_exit why;
 	long pages;
 
-	while ((opt = getopt_long(argc, argv, "k:i:m:c:a:vh", opts,
+	while ((opt = getopt_long(argc, argv, "k:i:m:c:a:s:vh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'k':
@@ -324,6 +394,11 @@ int main(int argc, char **argv)
 		case 'c':
 			if (parse_uint("cpus", optarg, 1, VIDVM_MAX_CPUS,
 				       &cpus))
+				return 1;
+			break;
+		case 's':
+			if (parse_uint("shutdown-after", optarg, 1, 86400,
+				       &shutdown_after))
 				return 1;
 			break;
 		case 'h':
@@ -396,6 +471,10 @@ int main(int argc, char **argv)
 		break;
 	}
 out:
+	if (ic_thread_started)
+		pthread_join(ic_thread, NULL);
+	if (ic_host)
+		vid_ic_host_destroy(ic_host);
 	boot_image_free(&img);
 	/* Closing the fds deletes the partition; unmapping frees the RAM. */
 	for (unsigned int i = 0; i < vm.nr_cpus; i++)

@@ -202,6 +202,52 @@ static int handle_halt(int vp_fd, const struct vid_intercept_header *h)
 	return vid_vp_set_regs(vp_fd, regs, 2);
 }
 
+/* Guest virtual to physical through the guest's 4-level page tables. */
+static bool gva_to_gpa(uint64_t cr3, uint64_t gva, uint64_t *gpa)
+{
+	uint64_t table = cr3 & 0x000ffffffffff000ULL, e = 0;
+	int level;
+
+	for (level = 3; level >= 0; level--) {
+		uint64_t idx = (gva >> (12 + 9 * level)) & 0x1ff;
+
+		if (table + idx * 8 + 8 > vm.mem_size)
+			return false;
+		memcpy(&e, vm.ram + table + idx * 8, 8);
+		if (!(e & 1))
+			return false;
+		if (level && level < 3 && (e & 0x80)) {	/* 1 GiB or 2 MiB page */
+			uint64_t size = 1ULL << (12 + 9 * level);
+
+			*gpa = (e & 0x000ffffffffff000ULL & ~(size - 1)) |
+			       (gva & (size - 1));
+			return *gpa < vm.mem_size;
+		}
+		table = e & 0x000ffffffffff000ULL;
+	}
+	*gpa = table | (gva & 0xfff);
+	return *gpa < vm.mem_size;
+}
+
+/* The kernel text addresses on a stopped VP's stack (a crude backtrace). */
+static void dump_stack_words(unsigned int index, uint64_t cr3, uint64_t rsp)
+{
+	uint64_t gpa, v;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < 512 && n < 24; i++) {
+		if (!gva_to_gpa(cr3, rsp + i * 8, &gpa) ||
+		    gpa + 8 > vm.mem_size)
+			return;
+		memcpy(&v, vm.ram + gpa, 8);
+		if (v >> 32 == 0xffffffff && (v >> 24 & 0xff) >= 0x80) {
+			fprintf(stderr, "vidvm: vp%u: stack %#llx\n", index,
+				(unsigned long long)v);
+			n++;
+		}
+	}
+}
+
 void vcpu_dump(unsigned int index, int vp_fd)
 {
 	static const struct {
@@ -216,14 +262,22 @@ void vcpu_dump(unsigned int index, int vp_fd)
 	struct vid_register r;
 	unsigned int i;
 
+	uint64_t rsp = 0, cr3 = 0;
+
 	for (i = 0; i < ARRAY_SIZE(show); i++) {
 		memset(&r, 0, sizeof(r));
 		r.name = show[i].name;
-		if (!vid_vp_get_regs(vp_fd, &r, 1))
-			fprintf(stderr, "vidvm: vp%u: %s %#llx\n", index,
-				show[i].what,
-				(unsigned long long)r.value.reg64);
+		if (vid_vp_get_regs(vp_fd, &r, 1))
+			continue;
+		fprintf(stderr, "vidvm: vp%u: %s %#llx\n", index, show[i].what,
+			(unsigned long long)r.value.reg64);
+		if (show[i].name == VID_REG_RSP)
+			rsp = r.value.reg64;
+		if (show[i].name == VID_REG_CR3)
+			cr3 = r.value.reg64;
 	}
+	if (vm.verbose && cr3)
+		dump_stack_words(index, cr3, rsp);
 }
 
 /* One message; 0 to run on, -1 to stop the VM (already reported). */

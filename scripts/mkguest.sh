@@ -3,8 +3,8 @@
 # stock KVER kernel booted as a child partition): static busybox, an /init
 # that prints the VIDVM-GUEST-UP marker (into the kernel log, so it reaches
 # the console without the tty layer), optionally loads KVER's own Hyper-V
-# drivers (guest command line vidvm.modules=1), then powers off through
-# ACPI. Modules hv_vmbus and hv_utils, decompressed, in /lib/hv/.
+# drivers (guest command line vidvm.modules=1) and waits for the host's
+# shutdown request (vidvm.wait=1), then powers off through ACPI. Modules hv_vmbus and hv_utils, decompressed, in /lib/hv/.
 set -euo pipefail
 
 [[ $# -eq 2 ]] || { echo "usage: $0 KVER OUT.cpio.gz" >&2; exit 2; }
@@ -16,10 +16,14 @@ root=$tmp/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/hv}
 ln -s bin "$root/sbin"
 cp /bin/busybox "$root/bin/busybox"
-for applet in sh mount echo cat insmod lsmod dmesg grep poweroff sleep \
+for applet in sh mount echo cat insmod lsmod dmesg grep sleep \
 	uname nproc hostname date head ls tr; do
 	ln -s busybox "$root/bin/$applet"
 done
+# hv_utils' shutdown runs /sbin/poweroff; busybox's would signal init
+# (this /init is no busybox init), so power off directly.
+printf '#!/bin/sh\nexec /bin/busybox poweroff -f\n' >"$root/bin/poweroff"
+chmod 755 "$root/bin/poweroff"
 
 for m in hv_vmbus hv_utils; do
 	path=$(modinfo -k "$KVER" -n "$m")
@@ -39,7 +43,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 say() { echo "$*" >/dev/kmsg; }
 
-say "VIDVM-GUEST-UP cpus=$(nproc) kernel=$(uname -r) hyperv=$(cat /sys/hypervisor/type 2>/dev/null || echo none)"
+hv=no
+dmesg | grep -q 'Hypervisor detected: Microsoft Hyper-V' && hv=yes
+say "VIDVM-GUEST-UP cpus=$(nproc) kernel=$(uname -r) hyperv=$hv"
 say "VIDVM-GUEST clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) clockevent=$(cat /sys/devices/system/clockevents/clockevent0/current_device 2>/dev/null)"
 case " $(cat /proc/cmdline) " in
 *" vidvm.modules=1 "*)
@@ -52,6 +58,16 @@ case " $(cat /proc/cmdline) " in
 	done
 	sleep 2
 	say "VIDVM-GUEST vmbus devices: $(ls /sys/bus/vmbus/devices 2>/dev/null | head -20 | tr '\n' ' ')"
+	# Their messages are pr_info: repeat them at the console's level.
+	dmesg | grep -iE 'vmbus|hv_utils|hv_vmbus|Hyper-V' |
+		while read -r l; do say "VIDVM-GUEST log: $l"; done
+	;;
+esac
+# vidvm.wait=1: stay up for the host's shutdown request (hv_utils).
+case " $(cat /proc/cmdline) " in
+*" vidvm.wait=1 "*)
+	say "VIDVM-GUEST waiting for the host's shutdown"
+	sleep 600
 	;;
 esac
 say "VIDVM-GUEST-DONE"

@@ -56,6 +56,8 @@ suite scripts/run-suite.sh check
 echo "# no SVM: the module must refuse to load"
 first=$(scripts/kernels.sh list | sed -n 1p)
 VID_QEMU_CPU=EPYC,-svm suite scripts/run-suite.sh nosvm "$first"
+echo "# vidvm: the stock kernel booted as a child partition (nested TCG)"
+VID_GUEST=1 suite scripts/run-suite.sh vidvm "$first"
 
 echo "# check took $((SECONDS - t0)) s"
 echo "$P passed, $F failed, $S skipped"

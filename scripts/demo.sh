@@ -7,4 +7,5 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 scripts/deps.sh
 scripts/build-stage.sh >/dev/null || { scripts/build-stage.sh; exit 1; }
-exec scripts/run-suite.sh run "$(scripts/kernels.sh list | sed -n 1p)"
+# The initramfs carries vidvm's guest (the same kernel) for the demo.
+VID_GUEST=1 exec scripts/run-suite.sh run "$(scripts/kernels.sh list | sed -n 1p)"

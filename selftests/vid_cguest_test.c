@@ -711,3 +711,47 @@ TEST(two_vps_one_function)
 }
 
 TEST_HARNESS_MAIN
+
+/*
+ * CPUID's bits that mirror control state follow the guest's: OSXSAVE its
+ * CR4, leaf 0xD's EBX the XSAVE size for its XCR0 (Linux sizes its
+ * signal frames from it).
+ */
+static void guest_cpuid_follows_state(unsigned int vp)
+{
+	uint32_t eax, ebx, ecx, edx, want;
+	uint64_t cr4 = get_cr4();
+
+	set_cr4(cr4 & ~X86_CR4_OSXSAVE);
+	cpuid(1, 0, &eax, &ebx, &ecx, &edx);
+	GUEST_ASSERT_EQ(0, ecx & (1u << 27));
+	set_cr4(cr4 | X86_CR4_OSXSAVE);
+	cpuid(1, 0, &eax, &ebx, &ecx, &edx);
+	GUEST_ASSERT_EQ(1u << 27, ecx & (1u << 27));
+
+	xsetbv(0, 3);
+	cpuid(0xd, 0, &eax, &ebx, &ecx, &edx);
+	GUEST_ASSERT_EQ(512 + 64, ebx);
+	if (!(eax & 4)) {
+		GUEST_SYNC(0);
+		return;
+	}
+	xsetbv(0, 7);
+	cpuid(0xd, 2, &eax, &want, &ecx, &edx);
+	want += eax;				/* AVX: offset + size */
+	cpuid(0xd, 0, &eax, &ebx, &ecx, &edx);
+	GUEST_ASSERT_EQ(want, ebx);
+	xsetbv(0, 3);
+	GUEST_SYNC(1);
+}
+
+TEST(cpuid_follows_guest_state)
+{
+	struct vid_guest g;
+	struct vid_ucall uc;
+
+	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_cpuid_follows_state);
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	TH_LOG("AVX state checked: %llu", (unsigned long long)uc.args[0]);
+	vid_guest_destroy(&g);
+}

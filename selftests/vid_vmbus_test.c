@@ -699,7 +699,9 @@ static void dump_vmg(struct __test_metadata *_metadata, struct vid_guest *g)
 	const struct vmg_ring_hdr *o, *i;
 	const struct vmg_channel *c;
 	struct vid_vmbus_info info = vmbus_info(g->part_fd);
+	uint64_t rip = 0, rflags = 0, act = 0;
 	unsigned int n;
+	int r;
 
 	TH_LOG("guest: version %#x tx %llu rx %llu backlog %u unexpected %llu (last %u) irqs %llu retries %llu; slot type %#x flags %#x",
 	       v->version, (unsigned long long)v->tx,
@@ -715,6 +717,16 @@ static void dump_vmg(struct __test_metadata *_metadata, struct vid_guest *g)
 	       (unsigned long long)info.dropped,
 	       (unsigned long long)info.bad_messages,
 	       (unsigned long long)info.broken_rings);
+	/* the VP, if its registers can be read while it runs */
+	r = vid_vp_get_reg64(g->vp_fd[0], VID_REG_RIP, &rip);
+	if (!r)
+		r = vid_vp_get_reg64(g->vp_fd[0], VID_REG_RFLAGS, &rflags);
+	if (!r)
+		r = vid_vp_get_reg64(g->vp_fd[0],
+				     VID_REG_INTERNAL_ACTIVITY_STATE, &act);
+	TH_LOG("VP 0: %s: RIP %#llx RFLAGS %#llx activity %#llx",
+	       r ? strerror(-r) : "read", (unsigned long long)rip,
+	       (unsigned long long)rflags, (unsigned long long)act);
 	for (n = 0; n < VMG_MAX_CHANNELS; n++) {
 		c = &v->chans[n];
 		if (!c->relid)

@@ -9,7 +9,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PKGS=(qemu-system-x86 linux-image-amd64 linux-headers-amd64
       linux-image-6.12-amd64 linux-headers-6.12-amd64 busybox-static cpio
       linux-source-6.1 sparse xz-utils zstd kmod gcc make libc6-dev perl
-      python3 bc clang libclang-rt-14-dev acpica-tools liburcu-dev)
+      python3 bc clang libclang-rt-14-dev acpica-tools liburcu-dev
+      hyperv-daemons qemu-system-data)
 SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 SRC_DIR=$ROOT/build/linux-src
 SRC_FILES=(tools/testing/selftests/kselftest_harness.h

@@ -90,10 +90,29 @@ expect "vidvm: guest powers off after loading them (exit 0)" [ $rc = 0 ]
 log=/tmp/vidvm-ic.log
 VIDVM_ARGS="--shutdown-after 15" boot 2 $log vidvm.modules=1 vidvm.wait=1
 rc=$?
+now=$(date +%s)
 echo "# vidvm --shutdown-after: exit $rc"
 expect "vidvm: heartbeat, shutdown and timesync negotiated with the guest" \
 	sh -c "[ \$(grep -cE '^(heartbeat|shutdown|timesync): ready ' $log) = 3 ]"
 expect "vidvm: the guest accepts a time sync" grep -q 'vidvm: timesync: ok' $log
+# KVP: hv_kvp_daemon's answers are what the guest says of itself.
+ghost=$(sed -n 's/.*VIDVM-GUEST hostname=//p' $log | tr -d '\r' | head -1)
+gos=$(sed -n 's/.*VIDVM-GUEST osname=//p' $log | tr -d '\r' | head -1)
+echo "# guest: hostname '$ghost', OS '$gos'"
+expect "vidvm: KVP returns the guest's hostname" \
+	sh -c "[ -n '$ghost' ] && grep -qxF 'vidvm: kvp FullyQualifiedDomainName=$ghost' $log"
+expect "vidvm: KVP returns the guest's OS name" \
+	sh -c "[ -n '$gos' ] && grep -qxF 'vidvm: kvp OSName=$gos' $log"
+beats=$(sed -n 's/^vidvm: heartbeat: beats \([0-9]*\) .*/\1/p' $log | tr '\n' ' ')
+echo "# heartbeats counted: $beats"
+expect "vidvm: heartbeats keep arriving" \
+	sh -c "set -- $beats; [ \$# = 2 ] && [ \$2 -gt \$1 ]"
+# The guest set its clock to 2000-01-01; after the sync it is the host's.
+before=$(sed -n 's/.*VIDVM-GUEST clock-before=\([0-9]*\).*/\1/p' $log | head -1)
+after=$(sed -n 's/.*VIDVM-GUEST date=\([0-9]*\).*/\1/p' $log | tail -1)
+echo "# guest clock: $before before, $after last; host $now"
+expect "vidvm: timesync set the guest's wrong clock to the host's" \
+	sh -c "[ -n '$before' ] && [ -n '$after' ] && [ $now -gt \$(($before + 86400)) ] && [ \$(($now - ${after:-0})) -ge -5 ] && [ \$(($now - ${after:-0})) -le 120 ]"
 expect "vidvm: the guest accepts the shutdown request" \
 	grep -q 'vidvm: shutdown request: accepted' $log
 expect "vidvm: the guest powers off on the host's request (exit 0)" \

@@ -191,19 +191,72 @@ static int setup_vmbus(void)
  * as Hyper-V's VMMS uses them: status, a time sync, then a shutdown
  * request, which the guest's hv_utils carries out (power off).
  */
-static void *ic_demo(void *arg)
+static void ic_sleep(unsigned long seconds)
 {
 	struct timespec t = { .tv_sec = 1 };
 	unsigned long i;
+
+	for (i = 0; i < seconds && vm_exit_reason() == VM_RUNNING; i++)
+		nanosleep(&t, NULL);
+}
+
+static void ic_heartbeats(void)
+{
+	struct vid_ic_info info;
+
+	if (!vid_ic_heartbeat_stats(ic_host, &info))
+		fprintf(stderr, "vidvm: heartbeat: beats %llu missed %llu\n",
+			(unsigned long long)info.beats,
+			(unsigned long long)info.missed);
+}
+
+/*
+ * The guest's intrinsic KVP items (hv_kvp_daemon answers them): tried
+ * for a while, as the daemon may start after the channel opens.
+ */
+static void ic_kvp(void)
+{
+	static const char *const keys[] = {
+		"FullyQualifiedDomainName", "OSName", "OSVersion",
+	};
+	char *value = malloc(VID_IC_KVP_VALUE_MAX);
+	unsigned int i, try;
+	int r = -ENOMEM;
+
+	for (i = 0; value && i < ARRAY_SIZE(keys); i++) {
+		for (try = 0; try < 10 && vm_exit_reason() == VM_RUNNING;
+		     try++) {
+			r = vid_ic_kvp_get(ic_host, VID_IC_KVP_POOL_AUTO,
+					   keys[i], value,
+					   VID_IC_KVP_VALUE_MAX, 10000);
+			if (!r || r == -ENOENT)
+				break;
+			ic_sleep(2);
+		}
+		if (r)
+			fprintf(stderr, "vidvm: kvp %s: %s\n", keys[i],
+				strerror(-r));
+		else
+			fprintf(stderr, "vidvm: kvp %s=%s\n", keys[i], value);
+	}
+	free(value);
+}
+
+static void *ic_demo(void *arg)
+{
 	int r;
 
-	for (i = 0; i < shutdown_after && vm_exit_reason() == VM_RUNNING; i++)
-		nanosleep(&t, NULL);
+	ic_sleep(shutdown_after);
 	if (vm_exit_reason() != VM_RUNNING)
 		return NULL;
 	/* It waits for the guest's hv_utils to open and negotiate. */
 	r = vid_ic_timesync_push(ic_host, 60000);
 	fprintf(stderr, "vidvm: timesync: %s\n", r ? strerror(-r) : "ok");
+	ic_heartbeats();
+	ic_kvp();
+	/* Heartbeats go on (one every 2 s). */
+	ic_sleep(5);
+	ic_heartbeats();
 	fprintf(stderr, "vidvm: integration services:\n");
 	vid_ic_command(ic_host, "status", stderr, 5000);
 	r = vid_ic_shutdown_request(ic_host, VID_IC_SHUTDOWN_POWEROFF,

@@ -37,7 +37,9 @@
  * rates, vid/anchor for times) and their spread:
  *   BENCH <name> vid=<v><unit> anchor=<v><unit> ratio=<r> spread=<min>-<max>
  * No timing is asserted. Without /dev/vid or a VMBus server every line is
- * "BENCH <name> skipped: <reason>".
+ * "BENCH <name> skipped: <reason>". A phase without an answer for
+ * PHASE_MAX_S seconds (a guest that waits for good: a lost wake-up) ends
+ * the run with the remaining lines skipped and exit status 1.
  *
  * vmbus_bench [-r ROUNDS] [-s SCALE]: SCALE (1.0) multiplies the bytes and
  * round trips of each phase.
@@ -45,6 +47,7 @@
 #define _GNU_SOURCE
 #define VID_TEST_UTIL_NO_HARNESS
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +228,7 @@ static double scale = 1.0;
 static struct vid_guest g;
 static const char *skip_reason;
 static bool failed;
+static bool hung;	/* a phase never ended: the guest cannot be reused */
 
 static double now_s(void)
 {
@@ -234,17 +238,46 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+struct run_arg {
+	struct vid_ucall *uc;
+	int r;
+};
+
+static void *run_fn(void *arg)
+{
+	struct run_arg *a = arg;
+
+	a->r = vid_guest_run(&g, a->uc);
+	return NULL;
+}
+
+/* A phase this long is a guest that waits for good. */
+#define PHASE_MAX_S	120
+
 /* Run one operation; its wall time in seconds, or < 0 on failure. */
 static double phase(uint32_t op, uint32_t size, uint32_t count,
 		    uint64_t *result)
 {
 	struct bench_cmd c = { .op = op, .size = size, .count = count };
-	struct vid_ucall uc;
+	static struct vid_ucall uc;
+	static struct run_arg a = { .uc = &uc };
+	struct timespec ts;
 	double t0, t1;
+	pthread_t t;
 
 	VID_GUEST_GLOBAL(&g, bcmd) = c;
 	t0 = now_s();
-	if (vid_guest_run(&g, &uc))
+	if (pthread_create(&t, NULL, run_fn, &a))
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += PHASE_MAX_S;
+	if (pthread_timedjoin_np(t, NULL, &ts)) {
+		/* the VP thread stays in its run until the process exits */
+		printf("# no answer from the guest for %d s\n", PHASE_MAX_S);
+		hung = true;
+		return -1;
+	}
+	if (a.r)
 		return -1;
 	t1 = now_s();
 	if (uc.cmd != UCALL_SYNC || uc.args[0] != SYNC_DONE) {
@@ -429,6 +462,8 @@ int main(int argc, char **argv)
 	bench_rate("vmbus_h2g_64k", OP_H2G, 65536, 32U << 20, 2);
 	bench_signal("vmbus_signal_oneway", 500);
 
+	if (hung)
+		_exit(1);	/* the exit ends the VP's run */
 	if (chan_fd >= 0)
 		close(chan_fd);
 	if (created)

@@ -5,7 +5,8 @@
 # -> /vid/modes, and KVER's kvm-amd plus its module dependencies,
 # decompressed into /lib/kvm/ with /lib/kvm/load-order. No root needed.
 # With VID_GUEST=1 it also carries vidvm's guest in /vid/guest/: KVER's own
-# vmlinuz and the guest initramfs scripts/mkguest.sh builds.
+# vmlinuz and the guest initramfs scripts/mkguest.sh builds; with
+# VID_QEMU=1, QEMU in /vid/qemu/ (see below).
 set -euo pipefail
 
 [[ $# -eq 3 ]] || { echo "usage: $0 KVER STAGE_DIR OUT.cpio.gz" >&2; exit 2; }
@@ -37,6 +38,20 @@ if [[ ${VID_GUEST:-0} == 1 ]]; then
 	mkdir -p "$root/vid/guest"
 	cp "$("$HERE/kernels.sh" vmlinuz "$KVER")" "$root/vid/guest/vmlinuz"
 	"$HERE/mkguest.sh" "$KVER" "$root/vid/guest/initrd.cpio.gz"
+fi
+# With VID_QEMU=1 (the bench's linux_boot) QEMU too, in /vid/qemu/: the
+# binary, the shared libraries it links and microvm's firmware (qboot).
+if [[ ${VID_QEMU:-0} == 1 ]]; then
+	qemu=/usr/bin/qemu-system-x86_64
+	mkdir -p "$root/vid/qemu"
+	cp "$qemu" "$root/vid/qemu/"
+	for f in bios-microvm.bin linuxboot_dma.bin pvh.bin; do
+		cp -L "/usr/share/qemu/$f" "$root/vid/qemu/"
+	done
+	for lib in $(ldd "$qemu" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
 fi
 
 # kvm-amd and its dependencies (modinfo -F depends, recursively), deps first.

@@ -32,6 +32,9 @@ fi
 # The VMBus ring benchmarks (tools/vmbus_bench.c): vid alone, the
 # anchor is memcpy() in the same guest (KVM has no VMBus server).
 vmbus_bench || rc=1
+# Boot-to-init of the stock kernel: vidvm against QEMU microvm on KVM.
+# It says why when a boot misses its marker (no BENCH line then).
+sh /vid/modes/linux_boot.sh || echo "# linux_boot: failed"
 unload_vid || rc=1
 unload_kvm || rc=1
 exit $rc

@@ -121,13 +121,22 @@ static u8 *hv_synic_page(struct hv_synic *s, u64 reg)
  * Is the slot free? If not, set its pending flag, then look again (the
  * guest may have emptied it meanwhile): see the top of the file.
  */
-static bool hv_synic_slot_free(u8 *slot)
+static bool hv_synic_slot_free(struct hv_synic *s, u8 sint, u8 *slot)
 {
 	u32 *type = (u32 *)(slot + HV_MSG_TYPE_OFF);
 	u8 *flags = slot + HV_MSG_FLAGS_OFF;
 
 	if (READ_ONCE(*type) == HVMSG_NONE)
 		return true;
+	/*
+	 * The sender counts as refused before the guest can see the flag:
+	 * the EOM the flag brings must find it (a refusal recorded after
+	 * that EOM was handled would wait for an EOM that never comes).
+	 * If the slot turns out free after all, the retry is spurious.
+	 */
+	set_bit(sint, &s->refused);
+	/* The refusal is visible before the flag. */
+	smp_mb__after_atomic();
 	WRITE_ONCE(*flags, READ_ONCE(*flags) | HV_MSG_PENDING);
 	/* The flag is visible before the type is read again. */
 	smp_mb();
@@ -173,7 +182,8 @@ hv_status_t hv_synic_post_message(struct hv_vp *vp, u8 sint,
 	page = hv_synic_page(s, s->simp);
 	if (!page || (s->sint[sint] & HV_SYNIC_SINT_MASKED)) {
 		status = HV_STATUS_INVALID_VP_STATE;
-	} else if (!hv_synic_slot_free(page + sint * HV_MESSAGE_SIZE)) {
+	} else if (!hv_synic_slot_free(s, sint,
+				       page + sint * HV_MESSAGE_SIZE)) {
 		status = HV_STATUS_INSUFFICIENT_BUFFERS;
 	} else {
 		/*

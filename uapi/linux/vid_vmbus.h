@@ -89,7 +89,9 @@ struct vid_vmbus_create {
  * @posted: messages delivered to the guest.
  * @dropped: messages to the guest dropped (queue full, error).
  * @bad_messages: guest messages ignored or refused (malformed, out of
- *	order, a GPADL outside guest RAM, ...).
+ *	order, a GPADL outside guest RAM, ...), and those refused with
+ *	INSUFFICIENT_BUFFERS because the server's queue was full (a guest
+ *	retries those, as Linux does).
  * @broken_rings: channels closed because the guest corrupted a ring.
  * @reserved: 0.
  *
@@ -136,7 +138,8 @@ struct vid_vmbus_info {
  *
  * Offers the channel (at once if the guest already asked for offers)
  * and returns its channel fd (O_RDWR | O_CLOEXEC, plus O_NONBLOCK with
- * VID_VMBUS_OFFER_NONBLOCK). Closing the fd rescinds the channel.
+ * VID_VMBUS_OFFER_NONBLOCK). The channel is rescinded when the fd's file
+ * is released: its last fd closed and its last mapping unmapped.
  *
  * A userspace channel (no VID_VMBUS_OFFER_KERNEL) is served through the
  * fd: read() returns struct vid_vmbus_event records; while the guest

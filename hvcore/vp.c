@@ -489,7 +489,20 @@ hv_status_t hv_call_dispatch_vp(u64 partition_id, u32 vp_index,
 		if (status || msg->header.message_type != HVMSG_NONE ||
 		    vp->activity == HV_VP_ACTIVE || need_resched())
 			break;
-		/* Halted or waiting for a SIPI: nothing to run until woken. */
+		/*
+		 * Halted or waiting for a SIPI: nothing to run until woken.
+		 * But the run loop may have yielded (a softirq) right after
+		 * the HLT, before it looked at the vLAPIC: an interrupt that
+		 * reached the IRR earlier, its request long consumed, must
+		 * not wait for the next one.
+		 */
+		if (vp->activity == HV_VP_HALTED &&
+		    (hv_lapic_pending_vector(vp) >= 0 ||
+		     hv_lapic_nmi_pending(vp))) {
+			/* The HLT is over (as hv_vp_prepare_entry() says). */
+			vp->activity = HV_VP_ACTIVE;
+			continue;
+		}
 		if (!hv_vp_block(vp))
 			break;
 	}

@@ -289,9 +289,21 @@ static const struct vmbus_server_ops vmbus_host_ops = {
 	.bad_msg = vmbus_host_bad_msg,
 };
 
-/* Make a port (deposit-and-retry); 0 or an errno. */
-static int vmbus_host_port(struct vmbus_host *host, u32 port_id,
-			   const struct hv_port_info *info)
+/* What vmbus_host_call() asks the hypervisor for. */
+enum vmbus_host_op {
+	VMBUS_HOST_CREATE_PORT,		/* @id: port, @info */
+	VMBUS_HOST_CONNECT,		/* @id: connection, @port */
+	VMBUS_HOST_SET_NOTIFIER,	/* @n, or NULL */
+};
+
+/*
+ * One hypervisor call that may need pool pages, with the VID's
+ * deposit-and-retry; 0 or an errno (-ENOSPC at the port/connection
+ * limit, -EEXIST for an id in use).
+ */
+static int vmbus_host_call(struct vmbus_host *host, enum vmbus_host_op op,
+			   u32 id, u32 port, const struct hv_port_info *info,
+			   struct hv_sint_notifier *n)
 {
 	struct vid_partition *part = host->part;
 	unsigned int tries = 0;
@@ -299,7 +311,14 @@ static int vmbus_host_port(struct vmbus_host *host, u32 port_id,
 	int err;
 
 	do {
-		status = hv_call_create_port(host->pid, port_id, info);
+		if (op == VMBUS_HOST_CREATE_PORT)
+			status = hv_call_create_port(host->pid, id, info);
+		else if (op == VMBUS_HOST_CONNECT)
+			status = hv_call_connect_port(host->pid, id, port);
+		else
+			status = hv_call_set_sint_notifier(host->pid,
+							   HV_SINT_NOTIFIER_VMBUS,
+							   n);
 	} while (vid_deposit_retry(host->pid, READ_ONCE(part->auto_deposit),
 				   status, &tries, &err));
 	if (status == HV_STATUS_INSUFFICIENT_BUFFERS)
@@ -307,41 +326,20 @@ static int vmbus_host_port(struct vmbus_host *host, u32 port_id,
 	if (status == HV_STATUS_OBJECT_IN_USE)
 		return -EEXIST;
 	return err;
+}
+
+static int vmbus_host_port(struct vmbus_host *host, u32 port_id,
+			   const struct hv_port_info *info)
+{
+	return vmbus_host_call(host, VMBUS_HOST_CREATE_PORT, port_id, 0, info,
+			       NULL);
 }
 
 static int vmbus_host_connect(struct vmbus_host *host, u32 conn_id,
 			      u32 port_id)
 {
-	struct vid_partition *part = host->part;
-	unsigned int tries = 0;
-	hv_status_t status;
-	int err;
-
-	do {
-		status = hv_call_connect_port(host->pid, conn_id, port_id);
-	} while (vid_deposit_retry(host->pid, READ_ONCE(part->auto_deposit),
-				   status, &tries, &err));
-	if (status == HV_STATUS_INSUFFICIENT_BUFFERS)
-		return -ENOSPC;
-	if (status == HV_STATUS_OBJECT_IN_USE)
-		return -EEXIST;
-	return err;
-}
-
-static int vmbus_host_set_notifier(struct vmbus_host *host,
-				   struct hv_sint_notifier *n)
-{
-	struct vid_partition *part = host->part;
-	unsigned int tries = 0;
-	hv_status_t status;
-	int err;
-
-	do {
-		status = hv_call_set_sint_notifier(host->pid,
-						   HV_SINT_NOTIFIER_VMBUS, n);
-	} while (vid_deposit_retry(host->pid, READ_ONCE(part->auto_deposit),
-				   status, &tries, &err));
-	return err;
+	return vmbus_host_call(host, VMBUS_HOST_CONNECT, conn_id, port_id,
+			       NULL, NULL);
 }
 
 int vmbus_host_create(struct vid_partition *part,
@@ -374,7 +372,8 @@ int vmbus_host_create(struct vid_partition *part,
 	err = vmbus_server_create(&vmbus_host_ops, host, &cfg, &host->srv);
 	if (err)
 		goto free;
-	err = vmbus_host_set_notifier(host, &host->notifier);
+	err = vmbus_host_call(host, VMBUS_HOST_SET_NOTIFIER, 0, 0, NULL,
+			      &host->notifier);
 	if (err)
 		goto destroy;
 	err = vmbus_host_port(host, VID_VMBUS_PORT_BASE, &info);

@@ -14,6 +14,7 @@
 
 struct hv_partition;
 struct hv_vp;
+struct seq_file;
 
 /**
  * struct hv_arch_ops - hardware backend operations
@@ -57,6 +58,8 @@ struct hv_vp;
  * @vp_sipi: VP context: start at a startup IPI's @vector.
  * @vp_flush_tlb: VP context: flush the VP's guest translations before
  *	its next entry.
+ * @vp_dump: diagnostics (dump.c): the backend's event state of a VP
+ *	that may be running, as text (racy reads). Optional.
  * @measure_floor: time @iterations bare world switches on the calling
  *	CPU (virtualization must be on); total nanoseconds in @ns.
  * @vp_run: run the VP (marked running, its lock not held, preemptible
@@ -90,6 +93,7 @@ struct hv_arch_ops {
 	void (*vp_sipi)(struct hv_vp *vp, u8 vector);
 	void (*vp_flush_tlb)(struct hv_vp *vp);
 	hv_status_t (*vp_run)(struct hv_vp *vp, struct hv_message *msg);
+	void (*vp_dump)(struct hv_vp *vp, struct seq_file *m);
 	int (*measure_floor)(u32 iterations, u64 *ns);
 };
 

@@ -413,6 +413,14 @@ hv_status_t hv_call_set_sint_notifier(u64 partition_id, u32 slot,
  */
 hv_status_t hv_call_measure_world_switch(u32 iterations, u64 *ns);
 
+/*
+ * Diagnostics: every VP of every partition as text into @m (debugfs
+ * vid/vps): its thread's view, requests, vLAPIC, SynIC and backend event
+ * state. Running VPs are read as they run. Sleeps (partition locks).
+ */
+struct seq_file;
+void hv_call_dump_vps(struct seq_file *m);
+
 /* Module-level: probe hardware and set up hvcore; undo at exit. */
 int hv_core_init(void);
 void hv_core_exit(void);

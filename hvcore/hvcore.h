@@ -219,6 +219,7 @@ extern struct hv_pool hv_root_pool;
 struct hv_partition *hv_partition_get(u64 id);
 struct hv_partition *hv_partition_rcu(u64 id);
 void hv_partition_put(struct hv_partition *p);
+struct hv_partition *hv_partition_get_next(unsigned long *id);
 /* The pool a deposit call names: a partition's or the root's. */
 struct hv_pool *hv_pool_get(u64 partition_id, struct hv_partition **held);
 void hv_partitions_exit(void);

@@ -22,6 +22,7 @@
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <asm/apicdef.h>
 #include <asm/msr-index.h>
 #include <asm/tsc.h>
@@ -473,6 +474,35 @@ void hv_lapic_set_auto_eoi(struct hv_vp *vp, u8 vector, bool on)
 		set_bit(vector, vp->lapic->auto_eoi);
 	else
 		clear_bit(vector, vp->lapic->auto_eoi);
+}
+
+/* Diagnostics (dump.c): racy reads of a running VP's vLAPIC. */
+void hv_lapic_dump(struct hv_vp *vp, struct seq_file *m)
+{
+	struct hv_lapic *a = vp->lapic;
+	int i;
+
+	seq_printf(m, "  lapic base %#llx svr %#x tpr %#x ppr %#x nmi %d/%d\n  irr",
+		   READ_ONCE(a->base), READ_ONCE(*reg(a, APIC_SPIV)),
+		   READ_ONCE(*reg(a, APIC_TASKPRI)), ppr(a),
+		   READ_ONCE(a->nmi_pending), atomic_read(&a->nmi_posted));
+	for (i = 7; i >= 0; i--)
+		seq_printf(m, " %08x", READ_ONCE(*reg(a, APIC_IRR + i * 0x10)));
+	seq_puts(m, "\n  isr");
+	for (i = 7; i >= 0; i--)
+		seq_printf(m, " %08x", READ_ONCE(*reg(a, APIC_ISR + i * 0x10)));
+	seq_puts(m, "\n  pir");
+	for (i = ARRAY_SIZE(a->pir) - 1; i >= 0; i--)
+		seq_printf(m, " %016lx", READ_ONCE(a->pir[i]));
+	seq_puts(m, "\n  auto_eoi");
+	for (i = ARRAY_SIZE(a->auto_eoi) - 1; i >= 0; i--)
+		seq_printf(m, " %016lx", READ_ONCE(a->auto_eoi[i]));
+	seq_printf(m, "\n  timer lvtt %#x tmict %#x tdcr %#x deadline %llu period_ns %llu expires_in_ns %lld queued %d\n",
+		   READ_ONCE(*reg(a, APIC_LVTT)), READ_ONCE(*reg(a, APIC_TMICT)),
+		   READ_ONCE(*reg(a, APIC_TDCR)), READ_ONCE(a->tsc_deadline),
+		   READ_ONCE(a->period_ns),
+		   (s64)(READ_ONCE(a->expires_ns) - ktime_get_ns()),
+		   hrtimer_is_queued(&a->timer));
 }
 
 static void eoi(struct hv_lapic *a)

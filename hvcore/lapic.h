@@ -20,6 +20,7 @@
 
 struct hv_vp;
 struct hv_partition;
+struct seq_file;
 
 /* TLFS HV_INTERRUPT_TYPE. */
 #define HV_INTERRUPT_TYPE_FIXED			0
@@ -99,5 +100,7 @@ void hv_lapic_set_cr8(struct hv_vp *vp, u8 cr8);
 void hv_lapic_set_auto_eoi(struct hv_vp *vp, u8 vector, bool on);
 /* Post a fixed interrupt to this VP (SynIC, stimers). Any context. */
 void hv_lapic_post(struct hv_vp *vp, u8 vector);
+/* dump.c: the vLAPIC's state as text. */
+void hv_lapic_dump(struct hv_vp *vp, struct seq_file *m);
 
 #endif /* VID_HV_LAPIC_H */

@@ -55,6 +55,25 @@ struct hv_partition *hv_partition_get(u64 id)
 }
 
 /*
+ * The first partition with an id of at least *@id, with a reference (for
+ * walks: the caller moves *@id past it for the next call); NULL at the end.
+ */
+struct hv_partition *hv_partition_get_next(unsigned long *id)
+{
+	struct hv_partition *p;
+
+	xa_lock(&hv_partitions);
+	for (;;) {
+		p = xa_find(&hv_partitions, id, U32_MAX, XA_PRESENT);
+		if (!p || refcount_inc_not_zero(&p->refs))
+			break;
+		(*id)++;
+	}
+	xa_unlock(&hv_partitions);
+	return p;
+}
+
+/*
  * Look a live (not deleted) partition up and lock it; release it with
  * hv_partition_unlock_put(). NULL if there is no such partition.
  */

@@ -873,3 +873,18 @@ int vid_guest_install_handler(struct vid_guest *g, unsigned int vector,
 	       sizeof(fn));
 	return 0;
 }
+
+void vid_dump_vps(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/vid/vps", "r");
+	char line[512];
+
+	if (!f) {
+		printf("# vps: %s\n", strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		printf("# vps: %s", line);
+	fclose(f);
+	fflush(stdout);
+}

@@ -306,6 +306,12 @@ int vid_guest_create_c(struct vid_guest *g, unsigned int nr_vps,
 		       void (*guest_fn)(unsigned int vp_index));
 
 /*
+ * Print every VP's state from the module's debugfs (vid/vps) as TAP
+ * comments: what a test shows when a guest waits for something too long.
+ */
+void vid_dump_vps(void);
+
+/*
  * C guests: make @fn the guest's handler for @vector (NULL: none), in the
  * guest's copy of the handler table (shared by its VPs). Returns 0, or
  * -EINVAL for an asm-text guest or a vector above 255.

@@ -37,6 +37,7 @@
  */
 #include <linux/bitops.h>
 #include <linux/mm.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
 
 #include "../hvcore/lapic.h"
@@ -221,6 +222,21 @@ hv_status_t hv_synic_signal_event(struct hv_vp *vp, u8 sint, u16 flag)
 	}
 	spin_unlock_irqrestore(&s->lock, irqflags);
 	return status;
+}
+
+/* Diagnostics (hvcore/dump.c): the SynIC's state, racy reads. */
+void hv_synic_dump(struct hv_vp *vp, struct seq_file *m)
+{
+	struct hv_synic *s = vp->synic;
+	unsigned int i;
+
+	seq_printf(m, "  synic scontrol %#llx simp %#llx siefp %#llx refused %#lx stimer_pending %#lx\n  sint",
+		   READ_ONCE(s->scontrol), READ_ONCE(s->simp),
+		   READ_ONCE(s->siefp), READ_ONCE(s->refused),
+		   READ_ONCE(s->stimer_pending));
+	for (i = 0; i < HV_SYNIC_SINT_COUNT; i++)
+		seq_printf(m, " %llx", READ_ONCE(s->sint[i]));
+	seq_putc(m, '\n');
 }
 
 /* The guest may have made delivery possible: retry in VP context. */

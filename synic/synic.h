@@ -13,11 +13,15 @@
 
 #include "../hvcore/hvcore.h"
 
+struct seq_file;
+
 /* Per-VP SynIC and stimer state, from the partition pool (VP stopped). */
 hv_status_t hv_synic_create(struct hv_vp *vp);
 void hv_synic_destroy(struct hv_vp *vp);
 /* INIT: SynIC registers back to their reset values, timers stopped. */
 void hv_synic_init_reset(struct hv_vp *vp);
+/* Diagnostics (hvcore/dump.c): the registers as text, any context. */
+void hv_synic_dump(struct hv_vp *vp, struct seq_file *m);
 
 /* SynIC MSRs 0x40000080-0x4000009f and stimer MSRs 0x400000b0-b7. */
 enum hv_msr_result hv_synic_msr_read(struct hv_vp *vp, u32 msr, u64 *value);

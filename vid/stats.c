@@ -10,6 +10,7 @@
  *   pages       pages held from the page allocator (deposits included)
  *   pinned      guest RAM pages pinned in VMM memory
  *   virt_cpus   CPUs on which vid owns the virtualization hardware
+ * /sys/kernel/debug/vid/vps is a snapshot of every VP (hvcore/dump.c).
  */
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
@@ -119,12 +120,21 @@ static int vid_floor_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vid_floor);
 
+/* "vps": every VP's state (hv_call_dump_vps()), for finding a stuck one. */
+static int vid_vps_show(struct seq_file *m, void *unused)
+{
+	hv_call_dump_vps(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vid_vps);
+
 int vid_stats_init(void)
 {
 	/* debugfs is optional: failures are not fatal (debugfs API rule). */
 	vid_debugfs = debugfs_create_dir("vid", NULL);
 	debugfs_create_file("stats", 0400, vid_debugfs, NULL, &vid_stats_fops);
 	debugfs_create_file("floor", 0400, vid_debugfs, NULL, &vid_floor_fops);
+	debugfs_create_file("vps", 0400, vid_debugfs, NULL, &vid_vps_fops);
 	return 0;
 }
 

@@ -123,5 +123,6 @@ const struct hv_arch_ops svm_arch_ops = {
 	.vp_sipi = svm_vp_sipi,
 	.vp_flush_tlb = svm_vp_flush_tlb,
 	.vp_run = svm_vp_run,
+	.vp_dump = svm_vp_dump,
 	.measure_floor = svm_measure_floor,
 };

@@ -117,6 +117,7 @@ void svm_vp_destroy(struct hv_vp *vp);
 void svm_vp_init(struct hv_vp *vp);
 void svm_vp_sipi(struct hv_vp *vp, u8 vector);
 void svm_vp_flush_tlb(struct hv_vp *vp);
+void svm_vp_dump(struct hv_vp *vp, struct seq_file *m);
 bool svm_slat_lookup(struct hv_partition *p, u64 gfn, u64 *pfn,
 		     bool *writable);
 

@@ -4,6 +4,7 @@
  * state a new VP starts in.
  */
 #include <linux/mm.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
 #include <asm/apicdef.h>
 #include <asm/debugreg.h>
@@ -175,4 +176,19 @@ void svm_vp_destroy(struct hv_vp *vp)
 	hv_pool_free(pool, svm->vmcb);
 	hv_pool_free(pool, svm);
 	vp->arch = NULL;
+}
+
+/* Diagnostics: the VMCB's event and interrupt state, racy reads. */
+void svm_vp_dump(struct hv_vp *vp, struct seq_file *m)
+{
+	struct svm_vp *svm = to_svm(vp);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	seq_printf(m, "  svm rip %#llx rflags %#llx int_ctl %#x int_vector %#x int_state %#llx event_inj %#x exit_code %#llx exit_int_info %#x virq %#x nmi_masked %d\n",
+		   READ_ONCE(s->rip), READ_ONCE(s->rflags),
+		   READ_ONCE(c->int_ctl), READ_ONCE(c->int_vector),
+		   (u64)READ_ONCE(c->int_state), READ_ONCE(c->event_inj),
+		   (u64)READ_ONCE(c->exit_code), READ_ONCE(c->exit_int_info),
+		   READ_ONCE(svm->virq), READ_ONCE(svm->nmi_masked));
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "lib_cguest.h"
@@ -221,6 +222,76 @@ static void guest_wait_for_host(unsigned int vp)
 		sti_hlt();
 	cli();
 	GUEST_SYNC(COUNT(TEST_VECTOR), COUNT(NMI_VECTOR));
+}
+
+/*
+ * A stack the GPA map lacks (beyond the C guest's 64 MiB of RAM; the
+ * guest's page tables map it): the interrupt's delivery faults on it
+ * and the host maps it at the intercept.
+ */
+#define CUT_STACK_GPA		0x8000000ULL
+#define CUT_STACK_SIZE		0x2000ULL
+
+static uint64_t cut_frame;
+
+static void count_on_cut_stack(struct vid_guest_regs *regs)
+{
+	__atomic_store_n(&cut_frame, (uint64_t)__builtin_frame_address(0),
+			 __ATOMIC_SEQ_CST);
+	count_and_eoi(regs);
+}
+
+static void guest_cut_short(unsigned int vp)
+{
+	guest_install_handler(TEST_VECTOR, count_on_cut_stack);
+	x2apic_on();
+	GUEST_SYNC(0);
+	/* Pending while IF is clear; STI; NOP delivers it on that stack. */
+	x2apic_write(APIC_SELF_IPI, TEST_VECTOR);
+	__asm__ volatile("mov %%rsp, %%rbx\n\t"
+			 "mov %0, %%rsp\n\t"
+			 "sti\n\t"
+			 "nop\n\t"
+			 "cli\n\t"
+			 "mov %%rbx, %%rsp"
+			 : : "r"(CUT_STACK_GPA + CUT_STACK_SIZE)
+			 : "rbx", "memory");
+	GUEST_SYNC(COUNT(TEST_VECTOR), __atomic_load_n(&cut_frame,
+						       __ATOMIC_SEQ_CST));
+}
+
+/*
+ * STI; HLT with an exit between the two: the VP resumes in STI's
+ * interrupt shadow, on the HLT, with an interrupt pending. It must come
+ * after the HLT (which it ends), never before: the handler would run
+ * and the guest then halt on what it was woken for. The handler notes
+ * where it returns to (and steps over the HLT itself if it is there, so
+ * that a failure is an answer, not a hang).
+ */
+extern char shadow_hlt[];
+static uint64_t shadow_ret;
+
+static void note_return(struct vid_guest_regs *regs)
+{
+	__atomic_store_n(&shadow_ret, regs->rip, __ATOMIC_SEQ_CST);
+	if (regs->rip == (uint64_t)shadow_hlt)
+		regs->rip++;
+	count_and_eoi(regs);
+}
+
+static void guest_shadow_hlt(unsigned int vp)
+{
+	guest_install_handler(TEST_VECTOR, note_return);
+	x2apic_on();
+	GUEST_SYNC(0);
+	/* With interrupts off the HLT goes to the host, which sets the rest. */
+	__asm__ volatile("cli\n\t"
+			 ".globl shadow_hlt\n"
+			 "shadow_hlt:\n\t"
+			 "hlt" ::: "memory");
+	cli();
+	GUEST_SYNC(__atomic_load_n(&shadow_ret, __ATOMIC_SEQ_CST),
+		   (uint64_t)shadow_hlt, COUNT(TEST_VECTOR));
 }
 
 /* xAPIC mode through the MMIO page (mapped at its GPA by the host). */
@@ -688,6 +759,76 @@ TEST(init_sipi_starts_a_vp)
 	EXPECT_EQ(0, vid_vp_get_reg64(g.vp_fd[1],
 				      VID_REG_INTERNAL_ACTIVITY_STATE, &state));
 	EXPECT_EQ(0, state);
+	vid_guest_destroy(&g);
+}
+
+/*
+ * An interrupt whose delivery an exit cuts short (a nested page fault on
+ * the handler's stack, which the VMM then maps) is delivered once when
+ * the VP resumes: neither lost nor doubled (QEMU's TCG delivers an
+ * interrupt reinjected through EVENTINJ twice).
+ */
+TEST(interrupt_cut_short_by_a_fault_is_delivered_once)
+{
+	struct vid_guest g;
+	struct vid_ucall uc;
+	uint64_t i;
+	void *stack;
+
+	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_cut_short);
+	stack = mmap(NULL, CUT_STACK_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, stack);
+	for (i = 0; i < CUT_STACK_SIZE; i += 4096)
+		ASSERT_EQ(0, vid_guest_map(&g, CUT_STACK_GPA + i,
+					   CUT_STACK_GPA + i));
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	ASSERT_EQ(0, vid_guest_run_vp(&g, 0, &uc));
+	ASSERT_EQ(UCALL_NONE, uc.cmd);
+	ASSERT_EQ(VID_MSG_UNMAPPED_GPA, uc.msg.message_type);
+	EXPECT_EQ(CUT_STACK_GPA + CUT_STACK_SIZE - 4096,
+		  uc.msg.memory.guest_physical_address & ~4095ULL);
+	ASSERT_EQ(0, vid_map_gpa(g.part_fd, CUT_STACK_GPA, CUT_STACK_SIZE,
+				 stack, VID_MAP_READ | VID_MAP_WRITE));
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	EXPECT_EQ(1, uc.args[0]);
+	/* The handler ran on that stack. */
+	EXPECT_LT(CUT_STACK_GPA, uc.args[1]);
+	EXPECT_GT(CUT_STACK_GPA + CUT_STACK_SIZE, uc.args[1]);
+	vid_guest_destroy(&g);
+	munmap(stack, CUT_STACK_SIZE);
+}
+
+TEST(interrupt_after_sti_hlt_resumed_in_its_shadow)
+{
+	struct vid_interrupt irq = {
+		.type = VID_INTERRUPT_FIXED, .vector = TEST_VECTOR,
+	};
+	struct vid_guest g;
+	struct vid_ucall uc;
+	uint64_t rip, rflags, v;
+
+	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_shadow_hlt);
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	ASSERT_EQ(0, vid_guest_run_vp(&g, 0, &uc));
+	ASSERT_EQ(UCALL_NONE, uc.cmd);
+	ASSERT_EQ(VID_MSG_X64_HALT, uc.msg.message_type);
+	/* As if STI had just run before the HLT, and the exit came then. */
+	ASSERT_EQ(0, vid_vp_get_reg64(g.vp_fd[0], VID_REG_RIP, &rip));
+	ASSERT_EQ(0, vid_vp_get_reg64(g.vp_fd[0], VID_REG_RFLAGS, &rflags));
+	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd[0], VID_REG_RFLAGS,
+				      rflags | 0x200));
+	ASSERT_EQ(0, vid_vp_set_reg64(g.vp_fd[0], VID_REG_INTERRUPT_STATE,
+				      1));
+	ASSERT_EQ(0, ioctl(g.part_fd, VID_PARTITION_ASSERT_INTERRUPT, &irq));
+	ASSERT_RUN_UCALL(&g, 0, &uc, UCALL_SYNC);
+	EXPECT_EQ(uc.args[1], rip);		/* it stopped on the HLT */
+	EXPECT_EQ(uc.args[1] + 1, uc.args[0]);	/* taken after it */
+	EXPECT_EQ(1, uc.args[2]);
+	/* The shadow is over. */
+	ASSERT_EQ(0, vid_vp_get_reg64(g.vp_fd[0], VID_REG_INTERRUPT_STATE,
+				      &v));
+	EXPECT_EQ(0, v);
 	vid_guest_destroy(&g);
 }
 

@@ -168,6 +168,13 @@ static void sink(struct vmg_channel *ch, uint32_t size)
 static void echo_session(struct vmg_channel *ch, uint32_t pages)
 {
 	GUEST_ASSERT_EQ(vmg_open(ch, pages, pages), 0);
+	/*
+	 * The root's reader may still be draining after the open (its ring
+	 * masked): a packet written then is read unsignalled. Waiting until
+	 * it rests makes the echo's packet one that must signal.
+	 */
+	while (VMG_READ(ch->out.hdr->interrupt_mask))
+		__asm__ volatile("pause" ::: "memory");
 	echo_once(ch, 100, 1);
 	vmg_close_teardown(ch);
 }
@@ -727,6 +734,7 @@ static void dump_vmg(struct __test_metadata *_metadata, struct vid_guest *g)
 	TH_LOG("VP 0: %s: RIP %#llx RFLAGS %#llx activity %#llx",
 	       r ? strerror(-r) : "read", (unsigned long long)rip,
 	       (unsigned long long)rflags, (unsigned long long)act);
+	vid_dump_vps();
 	for (n = 0; n < VMG_MAX_CHANNELS; n++) {
 		c = &v->chans[n];
 		if (!c->relid)

@@ -226,23 +226,80 @@ static void svm_reinject(struct svm_vp *svm)
 }
 
 /*
+ * EXITINTINFO @info: the delivery of interrupt @vector, cut short? TCG
+ * reports it as an exception (svm_reinject()), which for a vector of 32
+ * and up cannot be a real one.
+ */
+static bool svm_virq_cut_short(u32 info, u8 vector)
+{
+	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+
+	if (!(info & SVM_EXITINTINFO_VALID) ||
+	    (info & SVM_EXITINTINFO_VEC_MASK) != vector)
+		return false;
+	return type == SVM_EXITINTINFO_TYPE_INTR ||
+	       (type == SVM_EXITINTINFO_TYPE_EXEPT && vector >= 32);
+}
+
+/*
  * After an entry: did the guest take the interrupt offered as V_IRQ?
  * The CPU clears V_IRQ when it does; the vLAPIC then moves the vector
  * from IRR to ISR. One not taken is withdrawn, to be offered again with
  * whatever is highest at the next entry.
+ *
+ * QEMU's TCG leaves V_IRQ set when an exit (a nested page fault on the
+ * stack, say) cuts the delivery short, and reports the delivery in
+ * EXITINTINFO. Nothing of it reached the guest, so the vector simply
+ * stays pending: it must not go back in through EVENTINJ, which TCG
+ * delivers twice (svm_inject_events()), the second time whatever the
+ * guest's RFLAGS.IF, into its own handler.
  */
 static void svm_virq_done(struct hv_vp *vp, struct svm_vp *svm)
 {
 	struct vmcb_control_area *c = &svm->vmcb->control;
+	u32 info = c->exit_int_info;
 
 	if (!svm->virq)
 		return;
-	if (c->int_ctl & V_IRQ_MASK)
+	if (c->int_ctl & V_IRQ_MASK) {
 		c->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK |
 				V_INTR_PRIO_MASK);
-	else
+		if (svm_virq_cut_short(info, svm->virq))
+			c->exit_int_info = 0;
+	} else {
 		hv_lapic_ack(vp, svm->virq);
+	}
 	svm->virq = 0;
+}
+
+/*
+ * The guest stopped in an interrupt shadow (an exit between STI and the
+ * instruction after it, a host interrupt's say) with something to deliver
+ * and that instruction is HLT: STI; HLT, the idle loop's "enable and wait"
+ * whose point is that the wake-up cannot come between the two. Finish the
+ * HLT as the CPU would, woken at once by what is pending: step over it,
+ * shadow over, and the event is delivered after it.
+ *
+ * Needed because QEMU's TCG (7.2) does not restore the shadow from the
+ * VMCB at VMRUN: it delivered the interrupt before the HLT, whose handler
+ * saw nothing new yet, and the guest then halted on the message it had
+ * been woken for (vid_vmbus_test's lost wake-ups). Other instructions in
+ * a shadow may still see an interrupt before them there; no guest relies
+ * on that for anything but HLT. On hardware the step is merely early.
+ */
+static void svm_shadow_hlt(struct hv_vp *vp, struct svm_vp *svm, bool nmi)
+{
+	struct vmcb *vmcb = svm->vmcb;
+	u8 bytes[16];
+
+	if (!nmi && (!(vmcb->save.rflags & X86_EFLAGS_IF) ||
+		     hv_lapic_pending_vector(vp) < 0))
+		return;
+	if (svm_fetch_insn(vp, bytes) < 1 || bytes[0] != 0xf4)
+		return;
+	/* Not svm_skip_insn(): NRIP is of the exit, not of the HLT. */
+	vmcb->save.rip += 1;
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }
 
 /*
@@ -271,6 +328,8 @@ static void svm_inject_events(struct hv_vp *vp, struct svm_vp *svm)
 	if (c->event_inj & SVM_EVTINJ_VALID)
 		return;
 	nmi = hv_lapic_nmi_pending(vp) && !svm->nmi_masked;
+	if (c->int_state & SVM_INTERRUPT_SHADOW_MASK)
+		svm_shadow_hlt(vp, svm, nmi);
 	if (nmi && !(c->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
 		c->event_inj = NMI_VECTOR | SVM_EVTINJ_VALID |
 			       SVM_EVTINJ_TYPE_NMI;

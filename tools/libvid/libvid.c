@@ -184,6 +184,16 @@ int vid_vp_run(int vp_fd)
 	return vid_ret(ioctl(vp_fd, VID_VP_RUN, 0));
 }
 
+int vid_vp_run_complete(int vp_fd, uint32_t type, uint64_t value)
+{
+	struct vid_vp_run_complete c = {
+		.message_type = type,
+		.value = value,
+	};
+
+	return vid_ret(ioctl(vp_fd, VID_VP_RUN_COMPLETE, &c));
+}
+
 const struct vid_message *vid_vp_message(int vp_fd)
 {
 	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, vp_fd, 0);

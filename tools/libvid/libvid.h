@@ -61,6 +61,12 @@ int vid_vp_set_reg64(int vp_fd, uint32_t name, uint64_t value);
 
 /* VID_VP_RUN: run until the VP has a message for the VMM. */
 int vid_vp_run(int vp_fd);
+/*
+ * VID_VP_RUN_COMPLETE: complete the port I/O or MSR intercept the last
+ * run returned (@type, an IN's or RDMSR's @value) and run again; after
+ * -EINTR the intercept is complete too (VID_CAP_RUN_COMPLETE).
+ */
+int vid_vp_run_complete(int vp_fd, uint32_t type, uint64_t value);
 /* Map the VP's message page (read-only); NULL on failure. */
 const struct vid_message *vid_vp_message(int vp_fd);
 

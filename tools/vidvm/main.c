@@ -277,6 +277,7 @@ static int setup_partition(unsigned int nr_cpus)
 			strerror(-vm.vid_fd));
 		return -1;
 	}
+	vm.run_complete = vid_check_cap(vm.vid_fd, VID_CAP_RUN_COMPLETE) > 0;
 	max_vps = vid_check_cap(vm.vid_fd, VID_CAP_MAX_VPS);
 	if (max_vps < (long)nr_cpus) {
 		fprintf(stderr, "vidvm: --cpus %u: this hypervisor takes %ld\n",

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * VP state at boot and the run loop of each VP thread: VID_VP_RUN, read
- * the intercept message, emulate, set registers, run again.
+ * the intercept message, emulate, set registers, run again. Port I/O and
+ * MSR intercepts complete in the next run's call (VID_VP_RUN_COMPLETE,
+ * when the module has it), as KVM's KVM_RUN completes an OUT.
  *
  * What reaches vidvm (the hypervisor finishes CPUID, the local APIC, the
  * Hyper-V MSRs and hypercalls itself): port I/O, accesses to guest
@@ -100,6 +102,16 @@ int vcpu_setup_ap(int vp_fd)
 				ACTIVITY_WAIT_SIPI);
 }
 
+/*
+ * A port I/O or MSR intercept handled: with VID_VP_RUN_COMPLETE the next
+ * run completes it in the kernel (RIP, and RAX or EDX:EAX from @value),
+ * one call instead of VID_VP_SET_REGISTERS and VID_VP_RUN.
+ */
+struct completion {
+	uint32_t type;		/* 0: nothing to complete */
+	uint64_t value;
+};
+
 static int set_rip_rax(int vp_fd, uint64_t rip, bool set_rax, uint64_t rax)
 {
 	struct vid_register regs[2];
@@ -109,7 +121,8 @@ static int set_rip_rax(int vp_fd, uint64_t rip, bool set_rax, uint64_t rax)
 	return vid_vp_set_regs(vp_fd, regs, set_rax ? 2 : 1);
 }
 
-static int handle_io(int vp_fd, const struct vid_io_port_intercept *io)
+static int handle_io(int vp_fd, const struct vid_io_port_intercept *io,
+		     struct completion *done)
 {
 	unsigned int size = IO_ACCESS_SIZE(io->access_info);
 	uint64_t rip = io->header.rip + (io->header.instruction_length & 0xf);
@@ -125,11 +138,17 @@ static int handle_io(int vp_fd, const struct vid_io_port_intercept *io)
 		return -1;
 	}
 	mask = (1ULL << (size * 8)) - 1;
+	if (vm.run_complete)
+		done->type = VID_MSG_X64_IO_PORT_INTERCEPT;
 	if (io->header.intercept_access_type == VID_INTERCEPT_WRITE) {
 		io_write(IO_PORT, io->port_number, size, io->rax & mask);
-		return set_rip_rax(vp_fd, rip, false, 0);
+		return vm.run_complete ? 0 : set_rip_rax(vp_fd, rip, false, 0);
 	}
 	v = io_read(IO_PORT, io->port_number, size) & mask;
+	if (vm.run_complete) {
+		done->value = v;
+		return 0;
+	}
 	/* IN to EAX zero-extends; to AL and AX it keeps the rest. */
 	v = size == 4 ? v : (io->rax & ~mask) | v;
 	return set_rip_rax(vp_fd, rip, true, v);
@@ -171,7 +190,8 @@ static int handle_mmio(int vp_fd, const struct vid_memory_intercept *m)
 	return vid_vp_set_regs(vp_fd, regs, 2);
 }
 
-static int handle_msr(int vp_fd, const struct vid_msr_intercept *msr)
+static int handle_msr(int vp_fd, const struct vid_msr_intercept *msr,
+		      struct completion *done)
 {
 	struct vid_register regs[3];
 	uint64_t v = 0;
@@ -183,10 +203,16 @@ static int handle_msr(int vp_fd, const struct vid_msr_intercept *msr)
 			VID_INTERCEPT_WRITE ? "wrmsr" : "rdmsr",
 			msr->msr_number);
 	reg64(&regs[0], VID_REG_RIP, msr->header.rip + 2);
+	if (msr->header.intercept_access_type != VID_INTERCEPT_WRITE &&
+	    msr->msr_number == MSR_MTRR_DEF_TYPE)
+		v = MTRR_DEF_WB_ENABLED;
+	if (vm.run_complete) {
+		done->type = VID_MSG_X64_MSR_INTERCEPT;
+		done->value = v;
+		return 0;
+	}
 	if (msr->header.intercept_access_type == VID_INTERCEPT_WRITE)
 		return vid_vp_set_regs(vp_fd, regs, 1);
-	if (msr->msr_number == MSR_MTRR_DEF_TYPE)
-		v = MTRR_DEF_WB_ENABLED;
 	reg64(&regs[1], VID_REG_RAX, v & 0xffffffff);
 	reg64(&regs[2], VID_REG_RDX, v >> 32);
 	return vid_vp_set_regs(vp_fd, regs, 3);
@@ -281,18 +307,19 @@ void vcpu_dump(unsigned int index, int vp_fd)
 }
 
 /* One message; 0 to run on, -1 to stop the VM (already reported). */
-static int handle(unsigned int index, int vp_fd, const struct vid_message *m)
+static int handle(unsigned int index, int vp_fd, const struct vid_message *m,
+		  struct completion *done)
 {
 	const struct vid_guest_crash *c = &m->guest_crash;
 
 	switch (m->message_type) {
 	case VID_MSG_X64_IO_PORT_INTERCEPT:
-		return handle_io(vp_fd, &m->io_port);
+		return handle_io(vp_fd, &m->io_port, done);
 	case VID_MSG_UNMAPPED_GPA:
 	case VID_MSG_GPA_INTERCEPT:
 		return handle_mmio(vp_fd, &m->memory);
 	case VID_MSG_X64_MSR_INTERCEPT:
-		return handle_msr(vp_fd, &m->msr);
+		return handle_msr(vp_fd, &m->msr, done);
 	case VID_MSG_X64_HALT:
 		return handle_halt(vp_fd, &m->header);
 	case VID_MSG_GUEST_RESET:
@@ -332,6 +359,7 @@ void *vcpu_thread(void *arg)
 	unsigned int index = (uintptr_t)arg;
 	int vp_fd = vm.vp_fd[index], r;
 	const struct vid_message *m = vid_vp_message(vp_fd);
+	struct completion done = { 0 };
 
 	if (!m) {
 		fprintf(stderr, "vidvm: vp%u: cannot map the message page\n",
@@ -341,7 +369,13 @@ void *vcpu_thread(void *arg)
 	}
 	io_thread_online();
 	while (vm_exit_reason() == VM_RUNNING) {
-		r = vid_vp_run(vp_fd);
+		if (done.type)
+			r = vid_vp_run_complete(vp_fd, done.type, done.value);
+		else
+			r = vid_vp_run(vp_fd);
+		/* Completed, even when the run was interrupted. */
+		done.type = 0;
+		done.value = 0;
 		if (r == -EINTR)
 			continue;
 		if (r) {
@@ -350,7 +384,7 @@ void *vcpu_thread(void *arg)
 			vm_stop(VM_ERROR);
 			break;
 		}
-		if (handle(index, vp_fd, m)) {
+		if (handle(index, vp_fd, m, &done)) {
 			vm_stop(VM_ERROR);
 			break;
 		}

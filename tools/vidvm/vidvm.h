@@ -66,6 +66,7 @@ struct vm {
 	uint8_t *ram;
 	int vp_fd[VIDVM_MAX_CPUS];
 	bool verbose;
+	bool run_complete;	/* VID_CAP_RUN_COMPLETE */
 };
 
 extern struct vm vm;

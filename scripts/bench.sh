@@ -2,7 +2,8 @@
 # bench.sh — `make bench`: the native VMBus ring benchmark on this
 # machine (tools/ring_bench.c), then build, boot the stock 6.1 kernel under
 # QEMU TCG and run the side-by-side vid/KVM benchmarks
-# (scripts/modes/bench.sh). Prints the BENCH lines (format in
+# (scripts/modes/bench.sh), then the VMBus ring benchmarks in a second
+# boot (scripts/modes/vmbus_bench.sh). Prints the BENCH lines (format in
 # ../shared/docs/DESIGN.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,3 +25,14 @@ scripts/parse-log.sh "$out" "bench $kver" >/dev/null || {
 	exit 1
 }
 grep -q '^BENCH' "$out/results.log"
+# The VMBus ring benchmarks: a second boot, with multi-threaded TCG so
+# the guest's VP and the root's VSP run at once (modes/vmbus_bench.sh).
+VID_QEMU_ACCEL=tcg,thread=multi VID_BOOT_TIMEOUT=${VID_BOOT_TIMEOUT:-2400} \
+	scripts/run-suite.sh vmbus_bench "$kver" >/dev/null || true
+out=build/$kver/run-vmbus_bench
+grep -h '^BENCH' "$out/results.log" || true
+scripts/parse-log.sh "$out" "vmbus_bench $kver" >/dev/null || {
+	scripts/parse-log.sh "$out" "vmbus_bench $kver"
+	exit 1
+}
+grep -q '^BENCH vmbus' "$out/results.log"

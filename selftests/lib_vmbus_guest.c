@@ -842,15 +842,50 @@ int vmg_send(struct vmg_channel *ch, uint16_t type, uint16_t flags,
 /* Wait, interrupts on, for the channel's event (or anything else). */
 typedef bool (*vmg_ready_fn)(struct vmg_channel *ch, uint32_t arg);
 
+/*
+ * Poll before halting (vmg.halt_poll loops), the in ring's interrupt_mask
+ * set as Linux's reader sets it while it drains: the root need not signal
+ * what we are about to see. Found something: the mask stays set while the
+ * caller drains on. Found nothing: the mask is cleared again, then the
+ * caller looks once more before it halts.
+ */
+static bool vmg_poll(struct vmg_channel *ch, vmg_ready_fn ready,
+		     uint32_t arg)
+{
+	uint32_t i;
+
+	if (vmg.halt_poll)
+		VMG_WRITE(ch->in.hdr->interrupt_mask, 1);
+	/* no PAUSE: the hypervisor may intercept it */
+	for (i = 0; i < vmg.halt_poll; i++) {
+		if (ready(ch, arg))
+			return true;
+		vmg_barrier();
+	}
+	/* (set by an earlier poll that found something, too) */
+	VMG_WRITE(ch->in.hdr->interrupt_mask, 0);
+	vmg_mb();
+	return false;
+}
+
 static void vmg_wait_event(struct vmg_channel *ch, vmg_ready_fn ready,
 			   uint32_t arg)
 {
+	bool polled = false;
+
 	cli();
 	while (!ready(ch, arg)) {
 		vmg_pump();
 		if (ready(ch, arg))
 			break;
+		if (!polled) {
+			polled = true;
+			if (vmg_poll(ch, ready, arg))
+				break;
+			continue;
+		}
 		if (!vmg_event_test_clear(ch)) {
+			ch->halts++;
 			sti_hlt();
 			cli();
 		}

@@ -162,6 +162,7 @@ struct vmg_ring {
  * @in: the ring the root writes.
  * @signals: HvSignalEvent calls made for it.
  * @signal_fail: those that did not return success.
+ * @halts: times a ring wait halted the VP for the root's signal.
  * @open_status: the last OPENCHANNEL_RESULT status.
  */
 struct vmg_channel {
@@ -187,6 +188,7 @@ struct vmg_channel {
 	struct vmg_ring in;
 	uint64_t signals;
 	uint64_t signal_fail;
+	uint64_t halts;
 	uint32_t open_status;
 };
 
@@ -210,6 +212,10 @@ struct vmg_channel {
  * @next_gpadl: the next GPADL handle.
  * @backlog: messages a ring wait took out of the slot, oldest at
  *	@backlog_head, @nbacklog of them.
+ * @halt_poll: loops a ring wait checks its ring before halting (0, the
+ *	default: halt at once). Polling first saves a streaming reader or
+ *	writer the exit and wake-up of a halt when the root answers soon,
+ *	as Linux's cpuidle-haltpoll does for a guest's idle.
  */
 struct vmg {
 	uint32_t version;
@@ -231,6 +237,7 @@ struct vmg {
 	uint32_t backlog_head;
 	uint32_t nbacklog;
 	struct vmg_msg backlog[VMG_BACKLOG];
+	uint32_t halt_poll;
 };
 
 extern struct vmg vmg;

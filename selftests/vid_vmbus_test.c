@@ -225,6 +225,9 @@ static const uint32_t echo_sizes[] = {
 	0, 1, 7, 8, 9, 100, 1000, 4080, 4096, 10000, 16384, 65536, 120000,
 };
 
+/* vmg.halt_poll for guest_echo, set by the host before it runs */
+static uint32_t echo_halt_poll;
+
 static void guest_echo(unsigned int vp)
 {
 	struct vid_echo_stats stats;
@@ -233,6 +236,7 @@ static void guest_echo(unsigned int vp)
 	uint32_t st;
 
 	guest_start();
+	vmg.halt_poll = echo_halt_poll;
 	guest_connect();
 	ch = guest_chan(echo_class, 0);
 	GUEST_SYNC(SYNC_CONNECTED, ch->relid, vmg.tx, vmg.rx);
@@ -1026,7 +1030,12 @@ TEST_F_TIMEOUT(vmbus, offers, 300)
 }
 
 /* Echo traffic, close, teardown, unload; the counters on the way. */
-TEST_F_TIMEOUT(vmbus, echo, 300)
+/*
+ * The echo session (guest_echo) with its host-side checks. @halt_poll is
+ * the guest's vmg.halt_poll: its ring waits poll, the in ring masked,
+ * before they halt.
+ */
+static void run_echo(struct __test_metadata *_metadata, uint32_t halt_poll)
 {
 	struct vid_vmbus_event ev;
 	struct vid_vmbus_info info;
@@ -1038,6 +1047,7 @@ TEST_F_TIMEOUT(vmbus, echo, 300)
 
 	SKIP_WITHOUT_VMBUS();
 	VID_GUEST_CREATE_C_OR_SKIP(&g, 1, guest_echo);
+	VID_GUEST_GLOBAL(&g, echo_halt_poll) = halt_poll;
 	ASSERT_EQ(0, vmbus_create(g.part_fd, 0, 0));
 	fd = vmbus_offer(g.part_fd, echo_class, 1,
 			 VID_VMBUS_OFFER_KERNEL | VID_VMBUS_OFFER_NONBLOCK, &o);
@@ -1089,6 +1099,67 @@ TEST_F_TIMEOUT(vmbus, echo, 300)
 	ASSERT_ERRNO(EAGAIN, read(fd, &ev, sizeof(ev)));
 	close(fd);
 	vid_guest_destroy(&g);
+}
+
+TEST_F_TIMEOUT(vmbus, echo, 300)
+{
+	run_echo(_metadata, 0);
+}
+
+/*
+ * The echo session again with the kernel VSP's ring polling off, and
+ * with a window far longer than the default (the module's vmbus_poll_us),
+ * each with the guest polling too. A packet lost to a poll that timed
+ * out, or a mask left set, hangs the session.
+ */
+#define POLL_PARAM	"/sys/module/vid/parameters/vmbus_poll_us"
+
+static long poll_param(long us)
+{
+	FILE *f = fopen(POLL_PARAM, "r+");
+	long old = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &old) != 1)
+		old = -1;
+	rewind(f);
+	if (fprintf(f, "%ld\n", us) < 0)
+		old = -1;
+	if (fclose(f))
+		old = -1;
+	return old;
+}
+
+FIXTURE(polling) {
+	long saved;
+};
+
+FIXTURE_VARIANT(polling) {
+	long poll_us;
+	uint32_t halt_poll;
+};
+
+FIXTURE_VARIANT_ADD(polling, root_off) { 0, 0 };
+FIXTURE_VARIANT_ADD(polling, root_off_guest_on) { 0, 2000 };
+FIXTURE_VARIANT_ADD(polling, root_long) { 5000, 0 };
+FIXTURE_VARIANT_ADD(polling, both_on) { 5000, 2000 };
+
+FIXTURE_SETUP(polling)
+{
+	self->saved = poll_param(variant->poll_us);
+	ASSERT_LE(0, self->saved) TH_LOG("no " POLL_PARAM);
+}
+
+FIXTURE_TEARDOWN(polling)
+{
+	if (self->saved >= 0)
+		poll_param(self->saved);
+}
+
+TEST_F_TIMEOUT(polling, echo, 300)
+{
+	run_echo(_metadata, variant->halt_poll);
 }
 
 /* ----- a userspace VSP with the root's ring code ----- */

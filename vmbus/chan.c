@@ -5,7 +5,9 @@
  * reads the guest's ring, sends) and the events a channel fd reports.
  */
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/ratelimit.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 
 #include "../vid/vid.h"
@@ -160,6 +162,63 @@ static void vmbus_chan_kick_guest(struct vmbus_chan *ch)
 }
 
 /*
+ * Polling before the kernel VSP's reader sleeps: KVM's halt polling,
+ * applied to a ring. A guest streaming packets writes the next one a few
+ * microseconds after the reader drained the last; if the reader unmasks
+ * and sleeps, every such packet costs the guest an HvSignalEvent exit and
+ * the root a wake-up, and the stream runs at the rate of those instead of
+ * its copies. So a drained reader first watches write_index for up to
+ * poll_ns, the mask still set. The window adapts per channel: when the
+ * next signal comes within vmbus_poll_us of the reader going to sleep,
+ * polling would have caught it, so the window grows (to 10 us, then
+ * doubling up to vmbus_poll_us); a longer idle resets it to 0, so a quiet
+ * channel costs nothing. vmbus_poll_us=0 turns polling off; the default
+ * is KVM's halt_poll_ns default, 200 us.
+ */
+static unsigned int vmbus_poll_us = 200;
+module_param(vmbus_poll_us, uint, 0644);
+MODULE_PARM_DESC(vmbus_poll_us,
+		 "most a kernel VSP polls a drained ring before sleeping (us)");
+
+#define VMBUS_POLL_START_NS	(10 * NSEC_PER_USEC)
+
+/* The work starts after a signal: was the last sleep worth polling away? */
+static void vmbus_chan_poll_adapt(struct vmbus_chan *ch)
+{
+	u64 max = (u64)READ_ONCE(vmbus_poll_us) * NSEC_PER_USEC;
+	u64 idle;
+
+	if (!ch->idle_since)
+		return;
+	idle = local_clock() - ch->idle_since;
+	ch->idle_since = 0;
+	if (idle > max)
+		ch->poll_ns = 0;
+	else if (ch->poll_ns < max)
+		ch->poll_ns = clamp_t(u64, ch->poll_ns * 2,
+				      VMBUS_POLL_START_NS, max);
+}
+
+/* Drained, the mask still set: true if the guest wrote within poll_ns. */
+static bool vmbus_chan_poll(struct vmbus_chan *ch)
+{
+	u64 start, max = (u64)READ_ONCE(vmbus_poll_us) * NSEC_PER_USEC;
+
+	if (!ch->poll_ns)
+		return false;
+	ch->poll_ns = min(ch->poll_ns, max);
+	start = local_clock();
+	while (local_clock() - start < ch->poll_ns) {
+		if (vmbus_ring_has_data(&ch->in))
+			return true;
+		if (need_resched() || !READ_ONCE(ch->io_ready))
+			break;
+		cpu_relax();
+	}
+	return false;
+}
+
+/*
  * Kernel VSP: read what the guest wrote, packet by packet. Runs after the
  * guest's signal: for new packets, or for space in the root's ring that a
  * send (want_space) waited for. A ->packet() that cannot answer yet
@@ -170,13 +229,14 @@ static void vmbus_chan_work(struct work_struct *work)
 {
 	struct vmbus_chan *ch = container_of(work, struct vmbus_chan, work);
 	struct vmbus_ring_pkt pkt;
-	unsigned int n = 0;
+	unsigned int n = 0, held = 0;
 	bool space, stalled = false;
 	int ret;
 
 	/* pairs with the release after ->open(): its state is visible */
 	if (!smp_load_acquire(&ch->io_ready) || READ_ONCE(ch->broken))
 		return;
+	vmbus_chan_poll_adapt(ch);
 	mutex_lock(&ch->send_lock);
 	space = ch->want_space;
 	ch->want_space = false;
@@ -193,9 +253,16 @@ static void vmbus_chan_work(struct work_struct *work)
 				break;
 			}
 			vmbus_ring_consume(&ch->in, &pkt);
-			if (!(++n % 64)) {
+			/*
+			 * Free the space as we go: every 64 packets, and every
+			 * quarter ring, so a guest waiting for space refills
+			 * while we read the rest.
+			 */
+			held += pkt.len;
+			if (!(++n % 64) || held >= ch->in.size / 4) {
 				if (vmbus_ring_commit(&ch->in))
 					vmbus_chan_kick_guest(ch);
+				held = 0;
 				cond_resched();
 			}
 			if (!READ_ONCE(ch->io_ready))
@@ -203,6 +270,7 @@ static void vmbus_chan_work(struct work_struct *work)
 		}
 		if (vmbus_ring_commit(&ch->in))
 			vmbus_chan_kick_guest(ch);
+		held = 0;
 		if (ret == -EBADMSG) {
 			vmbus_chan_broken(ch, "the guest corrupted its ring");
 			return;
@@ -220,8 +288,12 @@ static void vmbus_chan_work(struct work_struct *work)
 			cond_resched();
 			continue;
 		}
-		if (!vmbus_ring_unmask(&ch->in))
+		if (vmbus_chan_poll(ch))
+			continue;
+		if (!vmbus_ring_unmask(&ch->in)) {
+			ch->idle_since = local_clock();
 			return;
+		}
 	}
 }
 
@@ -369,7 +441,11 @@ int vmbus_chan_attach(struct vmbus_chan *ch,
 	memcpy(ch->userdata, params->userdata, sizeof(ch->userdata));
 	ch->broken = false;
 	ch->want_space = false;
+	ch->poll_ns = 0;
+	ch->idle_since = 0;
 	if (ch->vsp) {
+		/* a kernel VSP refills its ring a quarter at a time */
+		vmbus_ring_set_low_water(&ch->out, ch->out.size / 4);
 		ch->buf_size = min_t(u32, ch->in.size, VMBUS_CHAN_BUF_MAX);
 		ch->buf = kvmalloc(ch->buf_size, GFP_KERNEL_ACCOUNT);
 		err = -ENOMEM;

@@ -149,6 +149,9 @@ struct vmbus_chan {
 	struct mutex send_lock;
 	bool want_space;
 	struct work_struct work;
+	/* the work's own: polling a drained ring (chan.c) */
+	u64 poll_ns;
+	u64 idle_since;
 	u8 *buf;
 	u32 buf_size;
 	u8 userdata[VMBUS_OFFER_USER_DEF_SIZE];

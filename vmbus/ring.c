@@ -409,6 +409,20 @@ bool vmbus_ring_unmask(struct vmbus_ring *ring)
 }
 
 /**
+ * vmbus_ring_has_data() - has the writer published past what was read?
+ * @ring: a ring the root reads, everything consumed committed
+ *
+ * For a reader polling with the mask still set: one load of the shared
+ * write_index, which vmbus_ring_peek() then checks.
+ *
+ * Return: true if write_index moved (or the ring is corrupt).
+ */
+bool vmbus_ring_has_data(struct vmbus_ring *ring)
+{
+	return ring->broken || READ_ONCE(ring->hdr->write_index) != ring->read;
+}
+
+/**
  * vmbus_ring_append() - put one packet into the ring, unpublished
  * @ring: a ring the root writes
  * @iov: the packet's bytes, starting with its struct vmbus_pkt_desc, whose
@@ -580,7 +594,8 @@ int vmbus_ring_send(struct vmbus_ring *ring, u16 type, u16 flags,
  * @ring: a ring the root writes, on which a write returned -EAGAIN
  * @len: the packet's length as vmbus_ring_write() would get it
  *
- * Sets pending_send_sz, then looks at read_index again. The reader only
+ * Sets pending_send_sz (to the packet's size, or to the low-water mark if
+ * that is larger), then looks at read_index again. The reader only
  * honours the request if the ring's feature bit is set (see
  * vmbus_ring_pending_send_supported()); otherwise the caller polls. The
  * next vmbus_ring_publish() (or write) withdraws the request.
@@ -596,8 +611,8 @@ bool vmbus_ring_request_space(struct vmbus_ring *ring, u32 len)
 	if (unlikely(ring->broken) || len > VMBUS_RING_MAX_DATA_SIZE)
 		return true;
 	need = ALIGN(len, 8) + VMBUS_RING_TRAILER_SIZE;
-	ring->pending = need;
-	WRITE_ONCE(hdr->pending_send_sz, need);
+	ring->pending = max(need, ring->low_water);
+	WRITE_ONCE(hdr->pending_send_sz, ring->pending);
 	/* Against a reader storing read_index, then reading pending. */
 	virt_mb();
 	/* Cached for later writes: they must not pass this load. */
@@ -608,6 +623,23 @@ bool vmbus_ring_request_space(struct vmbus_ring *ring, u32 len)
 	}
 	ring->read = r;
 	return vmbus_ring_free(ring) > need;
+}
+
+/**
+ * vmbus_ring_set_low_water() - ask the reader for at least this much space
+ * @ring: a ring the root writes
+ * @bytes: the least pending_send_sz vmbus_ring_request_space() sets; 0
+ *	   (the default) asks for exactly the packet
+ *
+ * A writer faster than its reader fills the ring; asking for one packet's
+ * space then costs one signal per packet the reader frees, each a wake-up
+ * of the writer. With a low-water mark the reader signals once that much
+ * is free and the writer refills it in one go, while the reader still has
+ * the rest of the ring to read. Capped at half the data area.
+ */
+void vmbus_ring_set_low_water(struct vmbus_ring *ring, u32 bytes)
+{
+	ring->low_water = min(ALIGN(bytes, 8), ring->size / 2);
 }
 
 /**

@@ -143,6 +143,7 @@ struct vmbus_ring_pkt {
  *	   published while a batch is open; reader: cached guest write_index)
  * @write_pub: the write_index the writer last published
  * @pending: writer: the pending_send_sz it asked for, 0 if none
+ * @low_water: writer: the least free space it asks the reader for
  * @broken: the guest corrupted the ring; everything returns -EBADMSG
  *
  * All fields are private to vmbus/ring.c. A ring is used in one role, as
@@ -158,6 +159,7 @@ struct vmbus_ring {
 	u32 write;
 	u32 write_pub;
 	u32 pending;
+	u32 low_water;
 	bool broken;
 };
 
@@ -173,6 +175,7 @@ int vmbus_ring_read(struct vmbus_ring *ring, void *buf, u32 size,
 		    struct vmbus_ring_pkt *pkt, bool *signal);
 void vmbus_ring_mask(struct vmbus_ring *ring);
 bool vmbus_ring_unmask(struct vmbus_ring *ring);
+bool vmbus_ring_has_data(struct vmbus_ring *ring);
 
 /* Writer. */
 int vmbus_ring_append(struct vmbus_ring *ring, const struct kvec *iov, u32 n);
@@ -182,6 +185,7 @@ int vmbus_ring_write(struct vmbus_ring *ring, const struct kvec *iov,
 int vmbus_ring_send(struct vmbus_ring *ring, u16 type, u16 flags,
 		    u64 trans_id, const void *data, u32 len, bool *signal);
 bool vmbus_ring_request_space(struct vmbus_ring *ring, u32 len);
+void vmbus_ring_set_low_water(struct vmbus_ring *ring, u32 bytes);
 void vmbus_ring_cancel_space(struct vmbus_ring *ring);
 
 /* Either side. */

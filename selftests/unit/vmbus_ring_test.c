@@ -754,6 +754,51 @@ TEST_F(ring, writer_request_space)
 	EXPECT_FALSE(vmbus_ring_pending_send_supported(&self->r));
 }
 
+/*
+ * Writer: a low-water mark asks for more space than the packet needs, so
+ * a reader draining a full ring signals once, not once per packet.
+ */
+TEST_F(ring, writer_low_water)
+{
+	u32 n = 0, i, signals = 0, lw = self->t.size / 4, need = 256;
+	struct vmbus_pkt_desc d;
+	u8 in[232] = { 0 }, buf[256];
+	bool sig, bad;
+
+	vmbus_ring_set_low_water(&self->r, lw);
+	while (vmbus_ring_send(&self->r, 6, 0, n, in, 232, &sig) == 0)
+		n++;
+	ASSERT_LT(4, n);
+	/* the packet needs 256 bytes; the request is the mark */
+	EXPECT_FALSE(vmbus_ring_request_space(&self->r, 248));
+	EXPECT_EQ(lw > need ? lw : need, self->t.hdr->pending_send_sz);
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(248, guest_recv(&self->t, buf, 256, &d, &sig, &bad));
+		if (!sig)
+			continue;
+		signals++;
+		/* the read that freed more than the mark, not an earlier one */
+		EXPECT_LT(self->t.hdr->pending_send_sz, guest_free(&self->t));
+		EXPECT_GE(self->t.hdr->pending_send_sz,
+			  guest_free(&self->t) - 256);
+		EXPECT_TRUE(vmbus_ring_request_space(&self->r, 248));
+	}
+	EXPECT_EQ(1, signals);
+	/* the next write withdraws it */
+	ASSERT_EQ(0, vmbus_ring_send(&self->r, 6, 0, 0, in, 232, &sig));
+	EXPECT_EQ(0, self->t.hdr->pending_send_sz);
+
+	/* capped at half the data area */
+	vmbus_ring_set_low_water(&self->r, self->t.size);
+	vmbus_ring_request_space(&self->r, 8);
+	EXPECT_EQ(self->t.size / 2, self->t.hdr->pending_send_sz);
+	/* 0: exactly the packet again */
+	vmbus_ring_set_low_water(&self->r, 0);
+	vmbus_ring_request_space(&self->r, 8);
+	EXPECT_EQ(16, self->t.hdr->pending_send_sz);
+	vmbus_ring_cancel_space(&self->r);
+}
+
 /* A buffer too small is the caller's problem: the packet stays. */
 TEST_F(ring, small_buffer)
 {

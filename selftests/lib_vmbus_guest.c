@@ -811,24 +811,37 @@ int vmg_send(struct vmg_channel *ch, uint16_t type, uint16_t flags,
 	/* never fill it: write == read means empty */
 	if (avail <= total)
 		return -EAGAIN;
-	off = w;
-	vmg_ring_put(r, off, &d, sizeof(d));
-	off = vmg_ring_add(r, off, sizeof(d));
-	if (hdr_len) {
-		vmg_ring_put(r, off, hdr, hdr_len);
-		off = vmg_ring_add(r, off, hdr_len);
-	}
-	if (len) {
-		vmg_ring_put(r, off, data, len);
-		off = vmg_ring_add(r, off, len);
-	}
-	if (aligned != pkt) {
-		vmg_ring_put(r, off, &pad, aligned - pkt);
-		off = vmg_ring_add(r, off, aligned - pkt);
-	}
 	trailer = (uint64_t)w << 32;
-	vmg_ring_put(r, off, &trailer, 8);
-	off = vmg_ring_add(r, off, 8);
+	if (w + total <= r->size) {
+		/* the usual case, no wrap: one pass, stores for the small parts */
+		uint8_t *p = r->data + w;
+
+		memcpy(p, &d, sizeof(d));
+		memcpy(p + sizeof(d), hdr, hdr_len);
+		memcpy(p + sizeof(d) + hdr_len, data, len);
+		if (aligned != pkt)
+			memcpy(p + pkt, &pad, aligned - pkt);
+		memcpy(p + aligned, &trailer, 8);
+		off = w + total == r->size ? 0 : w + total;
+	} else {
+		off = w;
+		vmg_ring_put(r, off, &d, sizeof(d));
+		off = vmg_ring_add(r, off, sizeof(d));
+		if (hdr_len) {
+			vmg_ring_put(r, off, hdr, hdr_len);
+			off = vmg_ring_add(r, off, hdr_len);
+		}
+		if (len) {
+			vmg_ring_put(r, off, data, len);
+			off = vmg_ring_add(r, off, len);
+		}
+		if (aligned != pkt) {
+			vmg_ring_put(r, off, &pad, aligned - pkt);
+			off = vmg_ring_add(r, off, aligned - pkt);
+		}
+		vmg_ring_put(r, off, &trailer, 8);
+		off = vmg_ring_add(r, off, 8);
+	}
 	vmg_mb();
 	VMG_WRITE(r->hdr->write_index, off);
 	vmg_mb();

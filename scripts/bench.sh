@@ -14,25 +14,24 @@ build/bench/ring_bench >build/bench/ring_bench.log
 grep -E '^BENCH|of their CPUs' build/bench/ring_bench.log
 scripts/build-stage.sh >/dev/null || { scripts/build-stage.sh; exit 1; }
 kver=$(scripts/kernels.sh list | sed -n 1p)
+# boot MODE: run the guest-side MODE (scripts/modes/MODE.sh) on $kver,
+# print its BENCH and FLOOR lines; fail on a bad run or no BENCH line.
+boot() {
+	local out=build/$kver/run-$1
+
+	VID_BOOT_TIMEOUT=${VID_BOOT_TIMEOUT:-2400} \
+		scripts/run-suite.sh "$1" "$kver" >/dev/null || true
+	grep -h '^BENCH\|^FLOOR' "$out/results.log" || true
+	scripts/parse-log.sh "$out" "$1 $kver" >/dev/null || {
+		scripts/parse-log.sh "$out" "$1 $kver"
+		exit 1
+	}
+	grep -q '^BENCH' "$out/results.log"
+}
+
 # linux_boot needs the guest and QEMU in the initramfs; its boots take
 # minutes under TCG.
-VID_GUEST=1 VID_QEMU=1 VID_BOOT_TIMEOUT=${VID_BOOT_TIMEOUT:-2400} \
-	scripts/run-suite.sh bench "$kver" >/dev/null || true
-out=build/$kver/run-bench
-grep -h '^BENCH\|^FLOOR' "$out/results.log" || true
-scripts/parse-log.sh "$out" "bench $kver" >/dev/null || {
-	scripts/parse-log.sh "$out" "bench $kver"
-	exit 1
-}
-grep -q '^BENCH' "$out/results.log"
+VID_GUEST=1 VID_QEMU=1 boot bench
 # The VMBus ring benchmarks: a second boot, with multi-threaded TCG so
 # the guest's VP and the root's VSP run at once (modes/vmbus_bench.sh).
-VID_QEMU_ACCEL=tcg,thread=multi VID_BOOT_TIMEOUT=${VID_BOOT_TIMEOUT:-2400} \
-	scripts/run-suite.sh vmbus_bench "$kver" >/dev/null || true
-out=build/$kver/run-vmbus_bench
-grep -h '^BENCH' "$out/results.log" || true
-scripts/parse-log.sh "$out" "vmbus_bench $kver" >/dev/null || {
-	scripts/parse-log.sh "$out" "vmbus_bench $kver"
-	exit 1
-}
-grep -q '^BENCH vmbus' "$out/results.log"
+VID_QEMU_ACCEL=tcg,thread=multi boot vmbus_bench

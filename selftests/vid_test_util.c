@@ -185,3 +185,23 @@ uint64_t vid_test_env_u64(const char *name, uint64_t def)
 		return def;
 	return v;
 }
+
+long vid_test_param_swap(const char *name, long val)
+{
+	char path[128];
+	long old = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), VID_PARAM_DIR "%s", name);
+	f = fopen(path, "r+");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &old) != 1)
+		old = -1;
+	rewind(f);
+	if (fprintf(f, "%ld\n", val) < 0)
+		old = -1;
+	if (fclose(f))
+		old = -1;
+	return old;
+}

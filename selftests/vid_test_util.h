@@ -92,6 +92,14 @@ int vid_test_pool(int part_fd, uint64_t *deposited, uint64_t *available);
 /* Whole-number environment variable, or @def when unset or malformed. */
 uint64_t vid_test_env_u64(const char *name, uint64_t def);
 
+#define VID_PARAM_DIR		"/sys/module/vid/parameters/"
+
+/*
+ * Set vid's module parameter @name (VID_PARAM_DIR) to @val. Returns what
+ * it was, or -1 if it cannot be read and written.
+ */
+long vid_test_param_swap(const char *name, long val);
+
 #ifndef VID_TEST_UTIL_NO_HARNESS
 
 /*

@@ -1112,25 +1112,6 @@ TEST_F_TIMEOUT(vmbus, echo, 300)
  * each with the guest polling too. A packet lost to a poll that timed
  * out, or a mask left set, hangs the session.
  */
-#define POLL_PARAM	"/sys/module/vid/parameters/vmbus_poll_us"
-
-static long poll_param(long us)
-{
-	FILE *f = fopen(POLL_PARAM, "r+");
-	long old = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &old) != 1)
-		old = -1;
-	rewind(f);
-	if (fprintf(f, "%ld\n", us) < 0)
-		old = -1;
-	if (fclose(f))
-		old = -1;
-	return old;
-}
-
 FIXTURE(polling) {
 	long saved;
 };
@@ -1147,14 +1128,14 @@ FIXTURE_VARIANT_ADD(polling, both_on) { 5000, 2000 };
 
 FIXTURE_SETUP(polling)
 {
-	self->saved = poll_param(variant->poll_us);
-	ASSERT_LE(0, self->saved) TH_LOG("no " POLL_PARAM);
+	self->saved = vid_test_param_swap("vmbus_poll_us", variant->poll_us);
+	ASSERT_LE(0, self->saved) TH_LOG("no " VID_PARAM_DIR "vmbus_poll_us");
 }
 
 FIXTURE_TEARDOWN(polling)
 {
 	if (self->saved >= 0)
-		poll_param(self->saved);
+		vid_test_param_swap("vmbus_poll_us", self->saved);
 }
 
 TEST_F_TIMEOUT(polling, echo, 300)

@@ -271,6 +271,31 @@ out:
 	return status;
 }
 
+/*
+ * Retire a port or connection the caller found under the partition lock
+ * (held, with a reference): unhash it, wait out guests that found it
+ * without the lock, release its sink, free it and drop @count, then
+ * unlock and put @p. The grace period passes with the lock dropped, so
+ * root calls do not stall on it; the reference keeps @p and its tables
+ * alive meanwhile.
+ */
+static void hv_port_obj_retire(struct hv_partition *p, struct hv_ports *ports,
+			       struct hlist_node *node,
+			       union hv_port_obj *obj,
+			       struct hv_port_sink *sink,
+			       unsigned int *count)
+{
+	hlist_del_rcu(node);
+	mutex_unlock(&p->lock);
+	synchronize_rcu();
+	if (sink)
+		sink->ops->release(sink);
+	mutex_lock(&p->lock);
+	hv_port_obj_free(ports, obj);
+	(*count)--;
+	hv_partition_unlock_put(p);
+}
+
 hv_status_t hv_call_delete_port(u64 partition_id, u32 port_id)
 {
 	struct hv_partition *p = hv_partition_get_locked(partition_id);
@@ -285,20 +310,8 @@ hv_status_t hv_call_delete_port(u64 partition_id, u32 port_id)
 		hv_partition_unlock_put(p);
 		return HV_STATUS_INVALID_PORT_ID;
 	}
-	hlist_del_rcu(&port->node);
-	/*
-	 * Wait out guests that found the port without holding the
-	 * partition lock meanwhile (root calls must not stall on it for a
-	 * grace period). Our reference keeps @p and its tables alive.
-	 */
-	mutex_unlock(&p->lock);
-	synchronize_rcu();
-	if (port->sink)
-		port->sink->ops->release(port->sink);
-	mutex_lock(&p->lock);
-	hv_port_obj_free(ports, (union hv_port_obj *)port);
-	ports->nr_ports--;
-	hv_partition_unlock_put(p);
+	hv_port_obj_retire(p, ports, &port->node, (union hv_port_obj *)port,
+			   port->sink, &ports->nr_ports);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -361,14 +374,8 @@ hv_status_t hv_call_disconnect_port(u64 partition_id, u32 connection_id)
 		hv_partition_unlock_put(p);
 		return HV_STATUS_INVALID_CONNECTION_ID;
 	}
-	hlist_del_rcu(&conn->node);
-	/* As for ports: no lock across the grace period. */
-	mutex_unlock(&p->lock);
-	synchronize_rcu();
-	mutex_lock(&p->lock);
-	hv_port_obj_free(ports, (union hv_port_obj *)conn);
-	ports->nr_connections--;
-	hv_partition_unlock_put(p);
+	hv_port_obj_retire(p, ports, &conn->node, (union hv_port_obj *)conn,
+			   NULL, &ports->nr_connections);
 	return HV_STATUS_SUCCESS;
 }
 

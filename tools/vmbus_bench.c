@@ -448,24 +448,6 @@ fail:
 	failed = true;
 }
 
-#define POLL_PARAM	"/sys/module/vid/parameters/vmbus_poll_us"
-
-/* vid's vmbus_poll_us: set @us, return what it was (-1: no such file). */
-static long poll_us_swap(long us)
-{
-	FILE *f = fopen(POLL_PARAM, "r+");
-	long old = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &old) != 1)
-		old = -1;
-	rewind(f);
-	fprintf(f, "%ld\n", us);
-	fclose(f);
-	return old;
-}
-
 /*
  * One-way signal latency against an in-kernel hypercall, us. The root's
  * VSP polls a drained ring (vmbus_poll_us), so a ping soon after the last
@@ -589,12 +571,12 @@ int main(int argc, char **argv)
 	bench_rate("vmbus_h2g_64", OP_H2G, 64, 4U << 20, 16);
 	bench_rate("vmbus_h2g_4k", OP_H2G, 4096, 128U << 20, 1);
 	bench_rate("vmbus_h2g_64k", OP_H2G, 65536, 256U << 20, 1);
-	poll_us = poll_us_swap(0);
+	poll_us = vid_test_param_swap("vmbus_poll_us", 0);
 	if (poll_us < 0)
-		printf("# no %s: the VSP polls as it likes\n", POLL_PARAM);
+		printf("# no vmbus_poll_us: the VSP polls as it likes\n");
 	bench_signal("vmbus_signal_oneway", 500);
 	if (poll_us >= 0)
-		poll_us_swap(poll_us);
+		vid_test_param_swap("vmbus_poll_us", poll_us);
 
 	if (hung)
 		_exit(1);	/* the exit ends the VP's run */

@@ -394,21 +394,6 @@ void vmbus_ring_mask(struct vmbus_ring *ring)
 }
 
 /**
- * vmbus_ring_unmask() - let the writer signal again, after draining
- * @ring: a ring the root reads, everything consumed committed
- *
- * Return: true if the ring is not empty (or is corrupt): a packet may have
- * arrived unsignalled while the mask was set, so the caller drains again.
- */
-bool vmbus_ring_unmask(struct vmbus_ring *ring)
-{
-	WRITE_ONCE(ring->hdr->interrupt_mask, 0);
-	/* Against a writer storing write_index, then reading the mask. */
-	virt_mb();
-	return ring->broken || READ_ONCE(ring->hdr->write_index) != ring->read;
-}
-
-/**
  * vmbus_ring_has_data() - has the writer published past what was read?
  * @ring: a ring the root reads, everything consumed committed
  *
@@ -420,6 +405,21 @@ bool vmbus_ring_unmask(struct vmbus_ring *ring)
 bool vmbus_ring_has_data(struct vmbus_ring *ring)
 {
 	return ring->broken || READ_ONCE(ring->hdr->write_index) != ring->read;
+}
+
+/**
+ * vmbus_ring_unmask() - let the writer signal again, after draining
+ * @ring: a ring the root reads, everything consumed committed
+ *
+ * Return: true if the ring is not empty (or is corrupt): a packet may have
+ * arrived unsignalled while the mask was set, so the caller drains again.
+ */
+bool vmbus_ring_unmask(struct vmbus_ring *ring)
+{
+	WRITE_ONCE(ring->hdr->interrupt_mask, 0);
+	/* Against a writer storing write_index, then reading the mask. */
+	virt_mb();
+	return vmbus_ring_has_data(ring);
 }
 
 /**
